@@ -1,0 +1,32 @@
+# kiln_add_plugin(NAME SOURCES...)
+# Builds a kiln phase plugin as a shared module named NAME.so in the plugin directory.
+# The plugin sees only the SDK headers (kiln/...), nlohmann_json and Boost.DLL's alias macro.
+# Symbols are hidden by default: only the descriptor and the factory alias are exported.
+if(NOT TARGET kiln_plugin_sdk)
+  add_library(kiln_plugin_sdk INTERFACE)
+  if(DEFINED KILN_SDK_INCLUDE_DIR)
+    target_include_directories(kiln_plugin_sdk INTERFACE ${KILN_SDK_INCLUDE_DIR})
+  else()
+    target_include_directories(kiln_plugin_sdk INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../engine/include)
+  endif()
+  target_link_libraries(kiln_plugin_sdk INTERFACE nlohmann_json::nlohmann_json Boost::headers)
+  target_compile_features(kiln_plugin_sdk INTERFACE cxx_std_20)
+endif()
+
+function(kiln_add_plugin name)
+  add_library(${name} MODULE ${ARGN})
+  target_link_libraries(${name} PRIVATE kiln_plugin_sdk)
+  if(NOT DEFINED KILN_PLUGIN_OUTPUT_DIR)
+    set(KILN_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
+  endif()
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    OUTPUT_NAME ${name}
+    LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_OUTPUT_DIR}
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON)
+  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  if(DEFINED KILN_PLUGIN_RELDIR)
+    install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_RELDIR})
+  endif()
+endfunction()

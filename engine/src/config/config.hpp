@@ -1,0 +1,95 @@
+// kiln's configuration: DESIGN.md's config.yaml, SECTION_KEY environment overrides,
+// validation that names the bad key (and its line in the file).
+//
+// Core sections are typed here. Any other top-level section belongs to the plugin of that
+// name (`git:`, `buildah:`, a third party's) and is kept as JSON for the plugin's own
+// configure(); a section no loaded plugin claims is an error reported by the plugin host.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/duration.hpp"
+#include "secrets/secret_store.hpp"
+#include "util/result.hpp"
+
+namespace kiln {
+
+struct NatsConfig {
+  std::string url = "nats://localhost:4222";
+  Duration reconnect_wait = std::chrono::seconds(2);
+  Duration connect_timeout = std::chrono::seconds(5);
+  std::string credentials;  // a .creds file
+  std::string user;
+  std::string password;     // a secret reference ("env:..."/"file:...") or empty
+  std::string token;        // a secret reference or empty
+  std::string tls_ca;       // CA file; TLS is on when any tls_* is set or the URL is tls://
+  std::string tls_cert;
+  std::string tls_key;
+  int stream_replicas = 1;  // R3 on a cluster
+};
+
+struct WorkerConfig {
+  std::string id;           // empty: host name and pid
+  int pool_size = 5;
+  int queue_size = 100;
+  Duration timeout = std::chrono::seconds(3600);
+  int max_retries = 3;
+  Duration retry_delay = std::chrono::seconds(1);   // first job-level retry delay... see docs/design.md
+  Duration retry_max_delay = std::chrono::seconds(300);
+  Duration shutdown_grace = std::chrono::seconds(30);
+  int metrics_port = 0;     // 0: no /metrics and /healthz listener
+};
+
+struct BuildConfig {
+  std::string code_cache_path = "/var/cache/kiln/repos";
+  std::string build_cache_path = "/var/cache/kiln/deps";
+  std::string workspace_path = "/var/lib/kiln/work";
+  bool keep_failed_workspaces = false;
+  bool allow_file_urls = false;   // file:// repository URLs in jobs from NATS
+};
+
+struct PipelinesConfig {
+  std::string dir = "pipelines";
+  bool allow_repo_scripts = false;
+  std::uint64_t memory_limit = 64ull * 1024 * 1024;   // bytes a job's Lua state may hold
+  std::uint64_t instruction_limit = 200'000'000;       // Lua VM instructions per job
+  Duration step_timeout = std::chrono::minutes(30);    // when neither step nor kiln.defaults sets one
+};
+
+struct PluginsConfig {
+  std::vector<std::string> dirs;  // searched after the plugin dir next to the binary
+};
+
+struct LoggingConfig {
+  std::string level = "info";   // trace, debug, info, warn, error, off
+  std::string format = "json";  // json or text
+};
+
+struct Config {
+  NatsConfig nats;
+  WorkerConfig worker;
+  BuildConfig build;
+  PipelinesConfig pipelines;
+  PluginsConfig plugins;
+  LoggingConfig logging;
+  std::map<std::string, std::string> secrets;           // name -> "env:VAR" | "file:PATH"
+  std::map<std::string, nlohmann::json> plugin_sections;  // top-level sections for plugins
+  std::string source = "built-in defaults";              // the file it came from
+  std::string base_dir;  // directory relative paths resolve against (the file's, else cwd)
+};
+
+/// Loads `path` (when given) over the defaults, then applies SECTION_KEY overrides from
+/// `env`, then validates. Errors name the key ("worker.pool_size: must be between 1 and
+/// 256, got 0 (config.yaml line 4)").
+Result<Config> LoadConfig(const std::optional<std::string>& path, const EnvLookup& env);
+
+/// The path to use: the --config flag, else CONFIG_PATH, else none (built-in defaults).
+std::optional<std::string> ConfigPathFrom(const std::optional<std::string>& flag, const EnvLookup& env);
+
+}  // namespace kiln

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything kiln needs to build, test and run on Debian 12, idempotently.
+# Packages already present are left alone; apt is only called when something is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries (see README "Dependencies" for why each is there)
+  liblua5.4-dev libnats-dev libgit2-dev libboost-dev libspdlog-dev libfmt-dev
+  libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev
+  # the real parts the engine drives and the tests start
+  nats-server buildah busybox-static
+  # benchmarks
+  time hyperfine
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# Node.js and npm may come from outside Debian (nodesource, nvm); only install Debian's when absent.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+if ((${#missing[@]})); then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all packages present"
+fi
