@@ -1,0 +1,285 @@
+#include "process/process_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "secrets/redactor.hpp"
+
+namespace kiln {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string ResolveExecutable(const std::string& name, const std::map<std::string, std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  auto path_it = env.find("PATH");
+  std::string path = path_it != env.end() ? path_it->second : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + name;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+      }
+    }
+    start = end + 1;
+  }
+  return {};
+}
+
+// Keeps the last `limit` bytes of everything appended.
+class OutputTail {
+ public:
+  explicit OutputTail(std::size_t limit) : limit_(limit) {}
+  void append(std::string_view text) {
+    buffer_.append(text);
+    if (buffer_.size() > 2 * limit_ + 4096) buffer_.erase(0, buffer_.size() - limit_);
+  }
+  std::string take() {
+    if (buffer_.size() > limit_) buffer_.erase(0, buffer_.size() - limit_);
+    return std::move(buffer_);
+  }
+
+ private:
+  std::size_t limit_;
+  std::string buffer_;
+};
+
+// Splits the byte stream into lines for the step log; a line longer than kMaxLine is cut
+// so one binary blob cannot become a megabyte log event.
+class LineSplitter {
+ public:
+  static constexpr std::size_t kMaxLine = 8192;
+  template <typename Emit>
+  void feed(std::string_view data, Emit&& emit) {
+    for (char c : data) {
+      if (c == '\n') {
+        flush(emit);
+      } else if (partial_.size() < kMaxLine) {
+        partial_.push_back(c);
+      }
+    }
+  }
+  template <typename Emit>
+  void flush(Emit&& emit) {
+    if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+    emit(std::string_view(partial_));
+    partial_.clear();
+  }
+  bool empty() const { return partial_.empty(); }
+
+ private:
+  std::string partial_;
+};
+
+void KillGroup(pid_t pgid, int sig) {
+  if (pgid > 0) ::kill(-pgid, sig);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ScrubbedEnvironment(const std::string& home) {
+  return {
+      {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+      {"HOME", home},
+      {"LANG", "C.UTF-8"},
+      {"LC_ALL", "C.UTF-8"},
+      {"TMPDIR", "/tmp"},
+  };
+}
+
+ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& options) {
+  ProcessResult result;
+  if (spec.argv.empty() || spec.argv[0].empty()) {
+    result.error = "no command given";
+    return result;
+  }
+  std::map<std::string, std::string> env = options.base_env;
+  for (const auto& [key, value] : spec.env) env[key] = value;
+  const std::string executable = ResolveExecutable(spec.argv[0], env);
+  if (executable.empty()) {
+    result.error = "command not found: " + spec.argv[0];
+    return result;
+  }
+  const std::string cwd = spec.cwd.empty() ? options.default_cwd : spec.cwd;
+  if (!cwd.empty() && !std::filesystem::is_directory(cwd)) {
+    result.error = "working directory does not exist: " + cwd;
+    return result;
+  }
+
+  // Everything the child needs is built before fork: after fork in a threaded process only
+  // async-signal-safe calls are allowed.
+  std::vector<std::string> env_strings;
+  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings = spec.argv;
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  int output[2];
+  int exec_error[2];
+  if (::pipe2(output, O_CLOEXEC) != 0) {
+    result.error = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  if (::pipe2(exec_error, O_CLOEXEC) != 0) {
+    ::close(output[0]);
+    ::close(output[1]);
+    result.error = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    result.error = std::string("fork: ") + std::strerror(errno);
+    for (int fd : {output[0], output[1], exec_error[0], exec_error[1], devnull}) ::close(fd);
+    return result;
+  }
+  if (pid == 0) {
+    // Child: its own process group, so the whole tree can be signalled at once.
+    ::setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+    ::dup2(output[1], STDOUT_FILENO);
+    ::dup2(output[1], STDERR_FILENO);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
+      int err = errno;
+      (void)!::write(exec_error[1], &err, sizeof err);
+      ::_exit(127);
+    }
+    ::execve(executable.c_str(), argv.data(), envp.data());
+    int err = errno;
+    (void)!::write(exec_error[1], &err, sizeof err);
+    ::_exit(127);
+  }
+
+  ::setpgid(pid, pid);  // also in the parent: no race with an early kill
+  ::close(output[1]);
+  ::close(exec_error[1]);
+  if (devnull >= 0) ::close(devnull);
+
+  int child_errno = 0;
+  ssize_t n = ::read(exec_error[0], &child_errno, sizeof child_errno);
+  ::close(exec_error[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno)) {
+    ::waitpid(pid, nullptr, 0);
+    ::close(output[0]);
+    result.error = "cannot start " + spec.argv[0] + ": " + std::strerror(child_errno);
+    return result;
+  }
+  result.started = true;
+
+  const Clock::time_point own_deadline =
+      spec.timeout.count() > 0 ? Clock::now() + spec.timeout : Clock::time_point::max();
+  OutputTail tail(spec.tail_bytes);
+  LineSplitter lines;
+  auto emit_line = [&](std::string_view line) {
+    if (!spec.log_output || !options.on_line) return;
+    if (options.redactor) {
+      options.on_line(options.redactor->redact(line));
+    } else {
+      options.on_line(line);
+    }
+  };
+
+  bool output_open = true;
+  bool exited = false;
+  int status = 0;
+  bool terminating = false;
+  Clock::time_point kill_at = Clock::time_point::max();  // when SIGKILL follows the SIGTERM sent
+  char buffer[16384];
+  while (!exited) {
+    if (output_open) {
+      pollfd pfd{output[0], POLLIN, 0};
+      int ready = ::poll(&pfd, 1, 50);
+      if (ready > 0) {
+        ssize_t got = ::read(output[0], buffer, sizeof buffer);
+        if (got > 0) {
+          std::string_view chunk(buffer, static_cast<std::size_t>(got));
+          tail.append(chunk);
+          lines.feed(chunk, emit_line);
+        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+          output_open = false;
+        }
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+
+    pid_t waited = ::waitpid(pid, &status, WNOHANG);
+    if (waited == pid) {
+      exited = true;
+      break;
+    }
+
+    if (!terminating) {
+      StopReason reason = options.stop ? options.stop->stop_reason() : StopReason::none;
+      if (reason == StopReason::none && Clock::now() >= own_deadline) reason = StopReason::timed_out;
+      if (reason != StopReason::none) {
+        result.cancelled = reason == StopReason::cancelled;
+        result.timed_out = reason == StopReason::timed_out;
+        KillGroup(pid, SIGTERM);
+        terminating = true;
+        kill_at = Clock::now() + options.kill_grace;
+      }
+    } else if (Clock::now() >= kill_at) {
+      KillGroup(pid, SIGKILL);
+      kill_at = Clock::time_point::max();
+    }
+  }
+
+  // The leader is gone: whatever it left running in its group goes too, so nothing a step
+  // started outlives it. The pipe then drains (a straggler holding it is dead now).
+  KillGroup(pid, SIGKILL);
+  if (output_open) {
+    int flags = ::fcntl(output[0], F_GETFL);
+    ::fcntl(output[0], F_SETFL, flags | O_NONBLOCK);
+    const auto drain_until = Clock::now() + std::chrono::milliseconds(500);
+    while (Clock::now() < drain_until) {
+      pollfd pfd{output[0], POLLIN, 0};
+      if (::poll(&pfd, 1, 50) <= 0) continue;
+      ssize_t got = ::read(output[0], buffer, sizeof buffer);
+      if (got <= 0) break;
+      std::string_view chunk(buffer, static_cast<std::size_t>(got));
+      tail.append(chunk);
+      lines.feed(chunk, emit_line);
+    }
+  }
+  ::close(output[0]);
+  if (!lines.empty()) lines.flush(emit_line);
+
+  if (WIFEXITED(status)) {
+    result.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    result.exit_code = -1;
+    result.signal = WTERMSIG(status);
+  }
+  result.output_tail = options.redactor ? options.redactor->redact(tail.take()) : tail.take();
+  return result;
+}
+
+}  // namespace kiln
