@@ -1,0 +1,20 @@
+// Where a job's events go: the terminal, `--json` lines, NATS (builds.status.<id>), a test.
+//
+// An event is one JSON object in DESIGN.md's schema, already stamped (job, seq, time,
+// worker, type) and redacted when it reaches a sink. publish() is called from the job's
+// thread and from the threads of the processes its steps run, one call at a time per job
+// (JobEvents serialises them), but from several jobs at once: a sink shared by jobs must
+// be thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void publish(const nlohmann::json& event) = 0;
+};
+
+}  // namespace kiln

@@ -1,0 +1,58 @@
+// Runs one job to its end on the calling thread: a workspace, the pipeline script
+// resolved for it, the sandboxed Lua runtime, the events from job.started to exactly one
+// terminal job.* event. Used by `kiln run` and by each slot of `kiln worker`.
+//
+// Thread-safety: one JobRunner may run several jobs at once from different threads; the
+// plugin host and config it holds are read-only while jobs run.
+#pragma once
+
+#include <string>
+
+#include "config/config.hpp"
+#include "events/event_sink.hpp"
+#include "job/job.hpp"
+#include "util/cancellation.hpp"
+
+namespace kiln {
+
+class PluginHost;
+class Redactor;
+class SecretStore;
+
+enum class JobStatus { succeeded, failed, cancelled, timed_out };
+std::string_view to_string(JobStatus status);
+
+struct JobOutcome {
+  JobStatus status = JobStatus::failed;
+  /// For a failed job: whether trying the whole job again may help (the last error was
+  /// retryable, e.g. the network) — the worker's job-level retry uses it.
+  bool retryable = false;
+  std::string error;  // redacted
+  std::int64_t duration_ms = 0;
+  /// What the pipeline returned and each step's outputs, for the job's state entry.
+  nlohmann::json outputs = nlohmann::json::object();
+};
+
+struct JobRunnerDeps {
+  const Config* config = nullptr;
+  const PluginHost* plugins = nullptr;
+  const SecretStore* secrets = nullptr;
+  Redactor* redactor = nullptr;
+  std::string worker_id;
+};
+
+class JobRunner {
+ public:
+  explicit JobRunner(JobRunnerDeps deps);
+
+  /// Runs `job`, publishing its events to `sink` (first seq = `first_seq`). `cancel` may be
+  /// cancelled from another thread at any time; the job's own timeout (worker.timeout) is
+  /// applied here. `pipeline_file`, when not empty, overrides pipeline resolution (kiln run --pipeline).
+  JobOutcome run(const Job& job, EventSink& sink, CancellationToken& cancel,
+                 const std::string& pipeline_file = {}, std::uint64_t first_seq = 1) const;
+
+ private:
+  JobRunnerDeps deps_;
+};
+
+}  // namespace kiln
