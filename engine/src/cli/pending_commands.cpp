@@ -17,6 +17,15 @@ void AddPending(CLI::App& app, const std::string& name, const std::string& what,
 }
 }  // namespace
 
+void AddRunCommand(CLI::App& app, GlobalOptions&, int& exit_code) {
+  AddPending(app, "run", "run one job here", exit_code);
+}
+void AddValidateCommand(CLI::App& app, GlobalOptions&, int& exit_code) {
+  AddPending(app, "validate", "check a pipeline", exit_code);
+}
+void AddPluginsCommand(CLI::App& app, GlobalOptions&, int& exit_code) {
+  AddPending(app, "plugins", "list plugins", exit_code);
+}
 void AddWorkerCommand(CLI::App& app, GlobalOptions&, int& exit_code) {
   AddPending(app, "worker", "serve jobs from NATS until SIGINT/SIGTERM", exit_code);
 }
