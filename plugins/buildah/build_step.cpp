@@ -1,0 +1,250 @@
+#include "build_step.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <system_error>
+
+#include "buildah_cli.hpp"
+#include "dockerfile.hpp"
+#include "image_naming.hpp"
+#include "step_args.hpp"
+
+namespace kiln::buildah {
+namespace fs = std::filesystem;
+namespace {
+
+struct CacheMount {
+  std::string id;
+  std::string target;
+};
+
+struct BuildRequest {
+  std::string context;
+  std::string dockerfile;
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> build_args;
+  std::string target;
+  std::map<std::string, std::string> labels;
+  bool layers = true;
+  std::vector<CacheMount> cache_mounts;
+  bool host_network = false;
+  std::string repository;
+};
+
+std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>& out) {
+  auto it = args.find("cache_mounts");
+  if (it == args.end() || it->is_null()) return {};
+  if (!it->is_array()) return "cache_mounts: must be a list, got " + it->dump();
+  static const std::regex kId("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}");
+  for (const auto& item : *it) {
+    CacheMount mount;
+    if (item.is_string()) {
+      mount.target = item.get<std::string>();
+    } else if (item.is_object() && item.contains("target") && item.at("target").is_string()) {
+      mount.target = item.at("target").get<std::string>();
+      if (item.contains("id")) {
+        if (!item.at("id").is_string()) return "cache_mounts: id must be a string, got " + item.at("id").dump();
+        mount.id = item.at("id").get<std::string>();
+      }
+    } else {
+      return "cache_mounts: each entry must be a path or { target = path, id = name }, got " + item.dump();
+    }
+    if (mount.target.empty() || mount.target.front() != '/' ||
+        mount.target.find_first_of(":,") != std::string::npos || mount.target.find("..") != std::string::npos) {
+      return "cache_mounts: target must be an absolute path without ':', ',' or '..', got '" + mount.target + "'";
+    }
+    if (mount.id.empty()) mount.id = SanitizeTag(mount.target);
+    if (!std::regex_match(mount.id, kId)) {
+      return "cache_mounts: id must match [A-Za-z0-9_][A-Za-z0-9_.-]*, got '" + mount.id + "'";
+    }
+    out.push_back(mount);
+  }
+  return {};
+}
+
+std::string ParseRequest(const nlohmann::json& args, BuildRequest& request) {
+  std::string error;
+  if (!(error = CheckKnownArgs(args, {"context", "dockerfile", "tags", "build_args", "target", "labels",
+                                      "layers", "cache_mounts", "network", "repository"}))
+           .empty()) {
+    return error;
+  }
+  if (!(error = ReadStringArg(args, "context", true, request.context)).empty()) return error;
+  if (!(error = ReadStringArg(args, "dockerfile", false, request.dockerfile)).empty()) return error;
+  if (!(error = ReadStringListArg(args, "tags", request.tags)).empty()) return error;
+  if (!(error = ReadStringMapArg(args, "build_args", request.build_args)).empty()) return error;
+  static const std::regex kArgName("[A-Za-z_][A-Za-z0-9_]*");
+  for (const auto& [name, value] : request.build_args) {
+    if (!std::regex_match(name, kArgName)) return "build_args: '" + name + "' is not a valid ARG name";
+  }
+  if (!(error = ReadStringArg(args, "target", false, request.target)).empty()) return error;
+  if (!(error = ReadStringMapArg(args, "labels", request.labels)).empty()) return error;
+  for (const auto& [name, value] : request.labels) {
+    if (name.empty() || name.find('=') != std::string::npos) return "labels: '" + name + "' is not a valid label name";
+  }
+  if (!(error = ReadBoolArg(args, "layers", request.layers)).empty()) return error;
+  if (!(error = ParseCacheMounts(args, request.cache_mounts)).empty()) return error;
+  std::string network = "none";
+  if (!(error = ReadStringArg(args, "network", false, network)).empty()) return error;
+  if (network != "none" && network != "host") return "network: must be 'none' or 'host', got '" + network + "'";
+  request.host_network = network == "host";
+  if (!(error = ReadStringArg(args, "repository", false, request.repository)).empty()) return error;
+  return {};
+}
+
+/// A file name for buildah to write to (an image id): not in the workspace, which may be
+/// the build context itself.
+fs::path ScratchFile(std::string_view suffix) {
+  static std::atomic<unsigned> counter{0};
+  std::random_device random;
+  return fs::temp_directory_path() /
+         ("kiln-buildah-" + std::to_string(random()) + "-" + std::to_string(counter++) + std::string(suffix));
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  auto begin = text.find_first_not_of(" \t\r\n");
+  return begin == std::string::npos ? std::string() : text.substr(begin);
+}
+
+/// Pulls, with network, each image the build reads and the store lacks, so the build
+/// itself can run without network. A failure is classified like any buildah failure.
+StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images, StepContext& ctx) {
+  for (const std::string& image : images) {
+    if (ctx.cancelled()) return StepResult::Terminal("buildah build: cancelled");
+    ProcessResult present = RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format",
+                                                               "{{.FromImageID}}", image}));
+    if (present.ok()) continue;
+    if (!present.started) return FailureResult(present, "buildah inspect " + image);
+    ctx.log("pulling " + image + " before building without network");
+    std::vector<std::string> pull = {"pull", "--quiet"};
+    if (!config.tls_verify) pull.push_back("--tls-verify=false");
+    pull.push_back(image);
+    ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
+    if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
+  }
+  return StepResult::Ok();
+}
+
+}  // namespace
+
+StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, StepContext& ctx) {
+  BuildRequest request;
+  if (std::string error = ParseRequest(args, request); !error.empty()) {
+    return StepResult::Terminal("buildah.build: " + error);
+  }
+
+  Dockerfile dockerfile;
+  std::string error;
+  if (!LocateDockerfile(ctx.workspace(), request.context, request.dockerfile, dockerfile, error)) {
+    return StepResult::Terminal("buildah.build: " + error);
+  }
+  std::ifstream in(dockerfile.path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) return StepResult::Terminal("buildah.build: cannot read Dockerfile " + dockerfile.path.string());
+  if (!ParseDockerfile(text.str(), request.build_args, dockerfile, error)) {
+    return StepResult::Terminal("buildah.build: Dockerfile " + dockerfile.path.string() + ": " + error);
+  }
+
+  std::string repository = request.repository;
+  if (repository.empty()) {
+    repository = ExpandRepository(config.repository, ctx.job(), error);
+    if (repository.empty()) return StepResult::Terminal("buildah.build: buildah.repository: " + error);
+  } else if (!IsValidRepository(repository)) {
+    return StepResult::Terminal("buildah.build: repository: '" + repository + "' is not a valid image repository");
+  }
+
+  std::vector<std::string> tags = TagsForJob(ctx.job());
+  for (const std::string& given : request.tags) {
+    std::string tag = SanitizeTag(given);
+    if (tag.empty()) return StepResult::Terminal("buildah.build: tags: '" + given + "' leaves no valid tag");
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+  }
+  if (tags.empty()) {
+    return StepResult::Terminal("buildah.build: tags: none given and the job has no commit or branch");
+  }
+  std::vector<std::string> references;
+  for (const std::string& tag : tags) references.push_back(repository + ":" + tag);
+
+  std::map<std::string, std::string> labels = OciLabelsForJob(ctx.job(), std::chrono::system_clock::now());
+  for (const auto& [name, value] : request.labels) labels[name] = value;
+
+  std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
+  bud.push_back(request.layers ? "--layers" : "--layers=false");
+  if (!request.target.empty()) bud.insert(bud.end(), {"--target", request.target});
+  for (const auto& [name, value] : request.build_args) bud.insert(bud.end(), {"--build-arg", name + "=" + value});
+  for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
+  for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
+  if (!config.tls_verify) bud.push_back("--tls-verify=false");
+
+  std::error_code ec;
+  for (const CacheMount& mount : request.cache_mounts) {
+    fs::path host = fs::path(ctx.build_cache_dir()) / "buildah" / mount.id;
+    fs::create_directories(host, ec);
+    if (ec) return StepResult::Terminal("buildah.build: cache_mounts: cannot create " + host.string() + ": " + ec.message());
+    bud.insert(bud.end(), {"-v", host.string() + ":" + mount.target});
+  }
+
+  bool unshare_network = false;
+  if (request.host_network) {
+    bud.insert(bud.end(), {"--network", "host"});
+  } else if (config.isolation == "chroot") {
+    // chroot isolation shares the worker's network and buildah 1.28 refuses
+    // `--network none` with it: run buildah itself in an empty network namespace.
+    if (dockerfile.unresolved_images) {
+      ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store");
+    }
+    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, ctx); !prefetch.ok()) return prefetch;
+    bud.push_back("--pull=never");
+    unshare_network = true;
+  } else {
+    bud.insert(bud.end(), {"--network", "none"});
+  }
+
+  fs::path iidfile = ScratchFile(".iid");
+  bud.insert(bud.end(), {"--iidfile", iidfile.string()});
+  bud.push_back(dockerfile.context.string());
+
+  std::vector<std::string> argv = BuildahArgv(config, bud);
+  if (unshare_network) argv.insert(argv.begin(), {config.unshare, "--net", "--"});
+
+  std::string tag_list;
+  for (const std::string& tag : tags) tag_list += (tag_list.empty() ? "" : ", ") + tag;
+  ctx.log("buildah bud " + dockerfile.path.string() + " -> " + repository + ":{" + tag_list + "} (network " +
+          (request.host_network ? "host" : "none") + ", layers " + (request.layers ? "on" : "off") + ")");
+  ctx.progress(0, "building " + dockerfile.path.string());
+
+  ProcessResult built = RunLogged(ctx, argv);
+  std::string image_id;
+  {
+    std::ifstream id_in(iidfile);
+    std::getline(id_in, image_id);
+    fs::remove(iidfile, ec);
+  }
+  if (!built.ok()) return FailureResult(built, "buildah bud of " + dockerfile.path.string());
+  image_id = Trimmed(image_id);
+  if (image_id.rfind("sha256:", 0) == 0) image_id = image_id.substr(7);
+  if (image_id.empty()) return StepResult::Terminal("buildah bud of " + dockerfile.path.string() + ": wrote no image id");
+
+  ProcessResult inspected =
+      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
+  if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
+  std::string digest = Trimmed(inspected.output_tail);
+
+  ctx.progress(100, "built " + references.front());
+  nlohmann::json outputs = {{"image_id", image_id},
+                            {"digest", digest},
+                            {"tags", references},
+                            {"repository", repository},
+                            {"dockerfile", dockerfile.path.string()}};
+  return StepResult::Ok(std::move(outputs), "built " + references.front() + " (" + digest + ")");
+}
+
+}  // namespace kiln::buildah

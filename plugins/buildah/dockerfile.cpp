@@ -1,0 +1,273 @@
+#include "dockerfile.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace kiln::buildah {
+namespace fs = std::filesystem;
+namespace {
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string Trim(const std::string& text) {
+  auto begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return {};
+  auto end = text.find_last_not_of(" \t\r");
+  return text.substr(begin, end - begin + 1);
+}
+
+std::vector<std::string> Words(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+bool IsInside(const fs::path& dir, const fs::path& path) {
+  auto d = dir.begin();
+  auto p = path.begin();
+  for (; d != dir.end(); ++d, ++p) {
+    if (p == path.end() || *d != *p) return false;
+  }
+  return true;
+}
+
+/// One instruction, with its continuation lines joined, and the line it starts on.
+struct Instruction {
+  int line = 0;
+  std::string keyword;  // lower case
+  std::string rest;
+};
+
+std::vector<Instruction> SplitInstructions(const std::string& text) {
+  std::vector<Instruction> out;
+  std::istringstream in(text);
+  char escape = '\\';
+  bool directives = true;  // parser directives are only read before anything else
+  std::string pending;
+  int pending_line = 0;
+  int number = 0;
+  for (std::string raw; std::getline(in, raw);) {
+    ++number;
+    std::string line = Trim(raw);
+    if (directives) {
+      std::string lowered = Lower(line);
+      if (lowered.rfind("#", 0) == 0) {
+        std::string body = Trim(lowered.substr(1));
+        if (body.rfind("escape", 0) == 0) {
+          auto eq = body.find('=');
+          std::string value = eq == std::string::npos ? std::string() : Trim(body.substr(eq + 1));
+          if (value == "`") escape = '`';
+          continue;
+        }
+      }
+      directives = false;
+    }
+    if (line.empty() || line.front() == '#') continue;  // comments, even inside continuations
+    if (pending.empty()) pending_line = number;
+    if (line.back() == escape) {
+      line.pop_back();
+      pending += line + " ";
+      continue;
+    }
+    pending += line;
+    std::string joined = Trim(pending);
+    pending.clear();
+    auto space = joined.find_first_of(" \t");
+    Instruction instruction;
+    instruction.line = pending_line;
+    instruction.keyword = Lower(joined.substr(0, space));
+    instruction.rest = space == std::string::npos ? std::string() : Trim(joined.substr(space));
+    out.push_back(instruction);
+  }
+  if (!Trim(pending).empty()) {
+    std::string joined = Trim(pending);
+    auto space = joined.find_first_of(" \t");
+    out.push_back({pending_line, Lower(joined.substr(0, space)),
+                   space == std::string::npos ? std::string() : Trim(joined.substr(space))});
+  }
+  return out;
+}
+
+/// $NAME, ${NAME}, ${NAME:-default} from `values`; sets `unresolved` when a name has no value.
+std::string Substitute(const std::string& text, const std::map<std::string, std::string>& values,
+                       bool& unresolved) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    std::string name;
+    std::string fallback;
+    bool has_fallback = false;
+    if (text[i + 1] == '{') {
+      auto close = text.find('}', i + 2);
+      if (close == std::string::npos) {
+        unresolved = true;
+        return out + text.substr(i);
+      }
+      std::string body = text.substr(i + 2, close - i - 2);
+      if (auto dash = body.find(":-"); dash != std::string::npos) {
+        name = body.substr(0, dash);
+        fallback = body.substr(dash + 2);
+        has_fallback = true;
+      } else {
+        name = body;
+      }
+      i = close;
+    } else {
+      std::size_t j = i + 1;
+      while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
+      name = text.substr(i + 1, j - i - 1);
+      i = j - 1;
+    }
+    auto it = values.find(name);
+    if (it != values.end() && !it->second.empty()) {
+      out += it->second;
+    } else if (has_fallback) {
+      out += fallback;
+    } else {
+      unresolved = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool LocateDockerfile(const fs::path& workspace, const std::string& context, const std::string& given,
+                      Dockerfile& out, std::string& error) {
+  if (context.empty()) {
+    error = "context: missing (the directory to build)";
+    return false;
+  }
+  fs::path context_path = fs::path(context).is_absolute() ? fs::path(context) : workspace / context;
+  std::error_code ec;
+  fs::path context_dir = fs::canonical(context_path, ec);
+  if (ec || !fs::is_directory(context_dir, ec)) {
+    error = "build context " + context_path.string() + " is not a directory";
+    return false;
+  }
+
+  fs::path candidate;
+  if (!given.empty()) {
+    candidate = fs::path(given).is_absolute() ? fs::path(given) : context_dir / given;
+    if (!fs::exists(candidate, ec)) {
+      error = "Dockerfile " + candidate.string() + " does not exist";
+      return false;
+    }
+  } else {
+    for (const char* name : {"Dockerfile", "Containerfile"}) {
+      if (fs::exists(context_dir / name, ec)) {
+        candidate = context_dir / name;
+        break;
+      }
+    }
+    if (candidate.empty()) {
+      error = "no Dockerfile or Containerfile in build context " + context_dir.string();
+      return false;
+    }
+  }
+
+  fs::path resolved = fs::canonical(candidate, ec);
+  if (ec) {
+    error = "Dockerfile " + candidate.string() + " cannot be resolved: " + ec.message();
+    return false;
+  }
+  if (!IsInside(context_dir, resolved)) {
+    error = "Dockerfile " + candidate.string() + " lies outside the build context " +
+            context_dir.string() + (resolved != candidate ? " (it resolves to " + resolved.string() + ")" : "");
+    return false;
+  }
+  if (!fs::is_regular_file(resolved, ec)) {
+    error = "Dockerfile " + candidate.string() + " is not a regular file";
+    return false;
+  }
+  out.path = resolved;
+  out.context = context_dir;
+  return true;
+}
+
+bool ParseDockerfile(const std::string& text, const std::map<std::string, std::string>& build_args,
+                     Dockerfile& out, std::string& error) {
+  std::map<std::string, std::string> globals;  // ARGs before the first FROM, for FROM lines
+  std::vector<std::string> stages;  // names and indexes of the stages so far, lower case
+  int stage_count = 0;
+  bool seen_from = false;
+  auto add_external = [&](const std::string& image) {
+    if (Lower(image) == "scratch") return;
+    if (std::find(stages.begin(), stages.end(), Lower(image)) != stages.end()) return;
+    if (std::find(out.external_images.begin(), out.external_images.end(), image) ==
+        out.external_images.end()) {
+      out.external_images.push_back(image);
+    }
+  };
+
+  for (const Instruction& instruction : SplitInstructions(text)) {
+    if (instruction.keyword == "arg" && !seen_from) {
+      for (const std::string& word : Words(instruction.rest)) {
+        auto eq = word.find('=');
+        std::string name = word.substr(0, eq);
+        std::string value = eq == std::string::npos ? std::string() : word.substr(eq + 1);
+        if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+          value = value.substr(1, value.size() - 2);
+        }
+        auto arg = build_args.find(name);
+        globals[name] = arg != build_args.end() ? arg->second : value;
+      }
+      continue;
+    }
+    if (instruction.keyword == "from") {
+      std::vector<std::string> words = Words(instruction.rest);
+      std::size_t i = 0;
+      while (i < words.size() && words[i].rfind("--", 0) == 0) ++i;  // --platform=...
+      if (i >= words.size()) {
+        error = "line " + std::to_string(instruction.line) + ": FROM names no image";
+        return false;
+      }
+      bool unresolved = false;
+      std::string image = Substitute(words[i], globals, unresolved);
+      if (unresolved) {
+        out.unresolved_images = true;
+      } else {
+        add_external(image);
+      }
+      if (i + 2 < words.size() && Lower(words[i + 1]) == "as") stages.push_back(Lower(words[i + 2]));
+      stages.push_back(std::to_string(stage_count++));  // COPY --from may name a stage by index
+      seen_from = true;
+      continue;
+    }
+    if (!seen_from) {
+      error = "line " + std::to_string(instruction.line) + ": " + instruction.keyword +
+              " comes before the first FROM";
+      return false;
+    }
+    if (instruction.keyword == "copy") {
+      for (const std::string& word : Words(instruction.rest)) {
+        if (word.rfind("--from=", 0) != 0) continue;
+        bool unresolved = false;
+        std::string from = Substitute(word.substr(7), globals, unresolved);
+        if (unresolved) {
+          out.unresolved_images = true;
+        } else {
+          add_external(from);
+        }
+      }
+    }
+  }
+  if (!seen_from) {
+    error = "no FROM instruction";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace kiln::buildah
