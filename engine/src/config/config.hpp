@@ -44,6 +44,7 @@ struct WorkerConfig {
   Duration retry_max_delay = std::chrono::seconds(300);
   Duration shutdown_grace = std::chrono::seconds(30);
   int metrics_port = 0;     // 0: no /metrics and /healthz listener
+  Duration ack_wait = std::chrono::seconds(30);  // consumer ack wait; in-progress acks every third of it
 };
 
 struct BuildConfig {
@@ -91,5 +92,10 @@ Result<Config> LoadConfig(const std::optional<std::string>& path, const EnvLooku
 
 /// The path to use: the --config flag, else CONFIG_PATH, else none (built-in defaults).
 std::optional<std::string> ConfigPathFrom(const std::optional<std::string>& flag, const EnvLookup& env);
+
+/// `path` as the config means it: relative paths (build.*_path, pipelines.dir, plugins.dirs,
+/// nats.credentials and tls_*, a plugin's paths) are relative to config.base_dir, the
+/// directory of the config file (the current directory without one). Empty stays empty.
+std::string ResolveConfigPath(const Config& config, const std::string& path);
 
 }  // namespace kiln
