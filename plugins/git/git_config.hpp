@@ -1,0 +1,39 @@
+// The `git:` section of the configuration.
+//
+//   git:
+//     transport: cli            # libgit2 | cli: what talks to the remote (default: cli)
+//     fetch: always             # always | missing: fetch on every sync, or only when the
+//                               #   mirror lacks the commit (default: always)
+//     credentials:              # host or host:port -> name of a secret (see `secrets:`)
+//       github.com: github_token
+//       git.internal:8443: ci_basic
+//
+// A value type, parsed once by Plugin::configure and read by every job thread.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln::git {
+
+enum class Transport { libgit2, cli };
+enum class FetchPolicy { always, missing };
+
+struct GitConfig {
+  Transport transport = Transport::cli;
+  FetchPolicy fetch = FetchPolicy::always;
+  /// Lower-case "host" or "host:port" -> secret name.
+  std::map<std::string, std::string> credentials;
+
+  /// Parses the section (null or {} gives the defaults). On a bad key returns nullopt and
+  /// an error naming it ("git.transport: must be 'libgit2' or 'cli', got 'x'").
+  static std::optional<GitConfig> Parse(const nlohmann::json& section, std::string* error);
+
+  /// The secret name configured for `host_key` ("host:port"), falling back to the host alone.
+  std::optional<std::string> credentials_for(const std::string& host_key) const;
+};
+
+}  // namespace kiln::git
