@@ -103,8 +103,15 @@ void ParseCliProgress(const std::string& output, std::size_t* objects, std::size
   *objects = 0;
   *bytes = 0;
   static const std::regex kObjects(R"((Receiving|Unpacking) objects: +\d+% \((\d+)/(\d+)\)(, ([0-9.]+) (bytes|KiB|MiB|GiB))?)");
+  // git shows "Receiving objects" only when the transfer takes a while; the server's
+  // "Total N (delta D)" line comes with every pack.
+  static const std::regex kTotal(R"(^remote: Total (\d+) \(delta)");
   for (const auto& line : FinalLines(output)) {
     std::smatch match;
+    if (std::regex_search(line, match, kTotal)) {
+      *objects = std::strtoull(match[1].str().c_str(), nullptr, 10);
+      continue;
+    }
     if (!std::regex_search(line, match, kObjects)) continue;
     *objects = std::strtoull(match[3].str().c_str(), nullptr, 10);
     if (match[5].matched) {

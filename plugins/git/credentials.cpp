@@ -61,7 +61,14 @@ Credential FromSecretValue(const RepoUrl& url, const std::string& value, std::st
 
 std::optional<Credential> ResolveCredential(const RepoUrl& url, const std::string& secret_name,
                                             const GitConfig& config, StepContext& ctx, std::string* error) {
-  if (url.scheme == "git" || url.scheme == "file") return Credential{};  // no login in these protocols
+  if (url.scheme == "git" || url.scheme == "file") {
+    // No login in these protocols; a named secret must still exist (a typo is an error).
+    if (!secret_name.empty() && !ctx.secret(secret_name)) {
+      *error = "credentials names secret '" + secret_name + "', which is not configured (see `secrets:`)";
+      return std::nullopt;
+    }
+    return Credential{};
+  }
 
   auto from_secret = [&](const std::string& name, const std::string& where) -> std::optional<Credential> {
     auto value = ctx.secret(name);

@@ -176,6 +176,7 @@ MirrorResult MirrorCache::EnsureCommit(const MirrorRequest& request, StepContext
     result.failure = FailureOf(outcome, request);
     return result;
   }
+  ctx.progress(100, "fetched " + std::to_string(outcome.received_objects) + " objects from " + url);
   if (!present && !HasCommit(result.mirror, request.commit)) {
     // Not on any branch or tag: ask for the commit itself (servers allow it when it is
     // reachable from a ref they hide, e.g. a pull request's, or when configured to).
