@@ -1,0 +1,59 @@
+#include "transport/job_state_store.hpp"
+
+#include <cstring>
+
+namespace kiln {
+
+namespace {
+bool IsConflict(natsStatus s) {
+  if (s != NATS_ERR) return false;
+  const char* last = nats_GetLastError(nullptr);
+  // cnats 3.4.1 reports JetStream's error 10071 only as text.
+  return last != nullptr && (std::strstr(last, "wrong last sequence") != nullptr);
+}
+}  // namespace
+
+std::optional<StoredState> JobStateStore::Get(const std::string& id, std::string* error) const {
+  kvEntry* entry = nullptr;
+  natsStatus s = kvStore_Get(&entry, kv_, id.c_str());
+  if (s == NATS_NOT_FOUND) return std::nullopt;
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = NatsError(s);
+    return std::nullopt;
+  }
+  StoredState out;
+  out.revision = kvEntry_Revision(entry);
+  const char* data = static_cast<const char*>(kvEntry_Value(entry));
+  int len = kvEntry_ValueLen(entry);
+  out.state = nlohmann::json::parse(data, data + len, nullptr, false);
+  if (out.state.is_discarded()) out.state = nlohmann::json::object();
+  kvEntry_Destroy(entry);
+  return out;
+}
+
+WriteOutcome JobStateStore::Write(const std::string& id, const nlohmann::json& state, std::uint64_t& revision,
+                                  std::string* error) const {
+  std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::uint64_t new_revision = 0;
+  natsStatus s = revision == 0
+                     ? kvStore_Create(&new_revision, kv_, id.c_str(), body.data(), static_cast<int>(body.size()))
+                     : kvStore_Update(&new_revision, kv_, id.c_str(), body.data(), static_cast<int>(body.size()),
+                                      revision);
+  if (s == NATS_OK) {
+    revision = new_revision;
+    return WriteOutcome::ok;
+  }
+  if (IsConflict(s)) return WriteOutcome::conflict;
+  if (error != nullptr) *error = NatsError(s);
+  return WriteOutcome::unavailable;
+}
+
+bool JobStateStore::Put(const std::string& id, const nlohmann::json& state, std::string* error) const {
+  std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::uint64_t rev = 0;
+  natsStatus s = kvStore_Put(&rev, kv_, id.c_str(), body.data(), static_cast<int>(body.size()));
+  if (s != NATS_OK && error != nullptr) *error = NatsError(s);
+  return s == NATS_OK;
+}
+
+}  // namespace kiln

@@ -1,0 +1,127 @@
+#include "transport/nats_job_sink.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+#include "events/job_events.hpp"
+#include "transport/jetstream_setup.hpp"
+
+namespace kiln {
+
+NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
+                         CancellationToken* job_cancel)
+    : conn_(conn),
+      store_(conn.builds_kv()),
+      job_id_(std::move(job_id)),
+      subject_(std::string(subjects::kStatusPrefix) + job_id_),
+      job_cancel_(job_cancel),
+      state_(std::move(state)),
+      revision_(revision) {}
+
+void NatsJobSink::LoseLease(const char* where) {
+  if (!lease_lost_.exchange(true)) {
+    spdlog::warn("job {}: lost its lease ({}): another worker runs a newer attempt; stopping, publishing nothing",
+                 job_id_, where);
+    if (job_cancel_ != nullptr) job_cancel_->cancel();
+  }
+}
+
+WriteOutcome NatsJobSink::WriteStateLocked() {
+  std::string error;
+  auto outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+  if (outcome == WriteOutcome::ok) dirty_ = false;
+  else if (outcome == WriteOutcome::conflict) LoseLease("state write");
+  else spdlog::debug("job {}: state write deferred: {}", job_id_, error);
+  return outcome;
+}
+
+void NatsJobSink::PublishEvent(const nlohmann::json& event) {
+  std::string body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  natsStatus s = js_PublishAsync(conn_.js(), subject_.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
+  if (s != NATS_OK) spdlog::warn("job {}: event {} not published: {}", job_id_, event.value("type", ""), NatsError(s));
+}
+
+void NatsJobSink::publish(const nlohmann::json& event) {
+  if (lease_lost_.load()) return;
+  const std::string type = event.value("type", "");
+  std::lock_guard lock(mutex_);
+  if (event_type::IsTerminal(type)) {
+    terminal_ = event;  // the worker decides (Finish)
+    return;
+  }
+  if (type == event_type::kStepLog) {
+    auto now = std::chrono::steady_clock::now();
+    log_tokens_ = std::min(kLogBurst, log_tokens_ + kLogLinesPerSecond *
+                                                        std::chrono::duration<double>(now - log_refill_).count());
+    log_refill_ = now;
+    if (log_tokens_ < 1) {
+      ++logs_dropped_;
+      return;
+    }
+    log_tokens_ -= 1;
+    if (logs_dropped_ > 0) {
+      nlohmann::json with_note = event;
+      with_note["dropped_lines"] = logs_dropped_;
+      logs_dropped_ = 0;
+      PublishEvent(with_note);
+      return;
+    }
+  }
+  if (state_.apply(event)) {
+    dirty_ = true;
+    // A write that fails for lack of NATS is retried by the next change or the heartbeat.
+    if (WriteStateLocked() == WriteOutcome::conflict) return;
+  }
+  PublishEvent(event);
+}
+
+std::optional<nlohmann::json> NatsJobSink::held_terminal() const {
+  std::lock_guard lock(mutex_);
+  return terminal_;
+}
+
+bool NatsJobSink::Finish(const nlohmann::json& event, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  state_.apply(event);
+  dirty_ = true;
+  auto wait = std::chrono::milliseconds(100);
+  while (!lease_lost_.load()) {
+    auto outcome = WriteStateLocked();
+    if (outcome == WriteOutcome::ok) {
+      PublishEvent(event);
+      return true;
+    }
+    if (outcome == WriteOutcome::conflict) return false;
+    if (std::chrono::steady_clock::now() + wait > deadline) {
+      spdlog::error("job {}: final state not written before the deadline; leaving the job to redelivery", job_id_);
+      return false;
+    }
+    lock.unlock();
+    std::this_thread::sleep_for(wait);
+    wait = std::min(wait * 2, std::chrono::milliseconds(2000));
+    lock.lock();
+  }
+  return false;
+}
+
+void NatsJobSink::Heartbeat() {
+  if (lease_lost_.load()) return;
+  std::lock_guard lock(mutex_);
+  if (dirty_) {
+    WriteStateLocked();
+    return;
+  }
+  // Nothing to write: read the entry and check it is still at our revision.
+  std::string error;
+  auto stored = store_.Get(job_id_, &error);
+  if (!stored) return;  // NATS away (or deleted by hand): decide on the next write
+  if (stored->revision != revision_) LoseLease("heartbeat check");
+}
+
+nlohmann::json NatsJobSink::state() const {
+  std::lock_guard lock(mutex_);
+  return state_.state();
+}
+
+}  // namespace kiln

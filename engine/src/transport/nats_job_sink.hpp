@@ -1,0 +1,75 @@
+// The EventSink of one job attempt on a worker: publishes each event to
+// builds.status.<id> (async, stream BUILD_EVENTS) and keeps the job's KV state, folding the
+// events in (JobStateBuilder) and writing it with compare-and-set.
+//
+// The runner's terminal event (job.succeeded, job.failed, ...) is held back: the worker
+// decides what the attempt's end means (a retry, a dead letter) and calls Finish(), which
+// writes the final state first and publishes the event only when that write proves the
+// attempt still owns the job. Once a write finds a newer revision (lease lost), the sink
+// cancels the job and publishes nothing more: no result lands over a newer attempt.
+//
+// Log lines are rate-limited (kLogLinesPerSecond, bursts of kLogBurst); the count of the
+// lines dropped is reported in the next line that passes.
+//
+// Thread-safe (JobEvents already serialises publish(); Heartbeat() comes from another thread).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "events/event_sink.hpp"
+#include "state/job_state.hpp"
+#include "transport/job_state_store.hpp"
+#include "transport/nats_connection.hpp"
+#include "util/cancellation.hpp"
+
+namespace kiln {
+
+class NatsJobSink : public EventSink {
+ public:
+  static constexpr double kLogLinesPerSecond = 50;
+  static constexpr double kLogBurst = 200;
+
+  NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
+              CancellationToken* job_cancel);
+
+  void publish(const nlohmann::json& event) override;
+
+  /// The terminal event the runner emitted, if any.
+  std::optional<nlohmann::json> held_terminal() const;
+  /// Folds `event` (a terminal one) into the state, writes it (retrying while NATS is away,
+  /// until `deadline`), then publishes the event. False when the lease was lost or the
+  /// deadline passed: nothing was published.
+  bool Finish(const nlohmann::json& event, std::chrono::steady_clock::time_point deadline);
+  /// Writes pending state changes; checks that the entry is still ours.
+  void Heartbeat();
+
+  bool lease_lost() const { return lease_lost_.load(); }
+  nlohmann::json state() const;
+
+ private:
+  WriteOutcome WriteStateLocked();
+  void PublishEvent(const nlohmann::json& event);
+  void LoseLease(const char* where);
+
+  NatsConnection& conn_;
+  JobStateStore store_;
+  std::string job_id_;
+  std::string subject_;
+  CancellationToken* job_cancel_;
+  mutable std::mutex mutex_;
+  JobStateBuilder state_;
+  std::uint64_t revision_;
+  bool dirty_ = false;
+  std::optional<nlohmann::json> terminal_;
+  std::atomic<bool> lease_lost_{false};
+  double log_tokens_ = kLogBurst;
+  std::uint64_t logs_dropped_ = 0;
+  std::chrono::steady_clock::time_point log_refill_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace kiln

@@ -1,0 +1,556 @@
+#include "worker/worker.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "events/job_events.hpp"
+#include "secrets/redactor.hpp"
+#include "state/job_state.hpp"
+#include "transport/dead_letters.hpp"
+#include "transport/jetstream_setup.hpp"
+#include "transport/job_state_store.hpp"
+#include "transport/nats_job_sink.hpp"
+#include "util/cancellation.hpp"
+#include "worker/job_retry_delay.hpp"
+
+namespace kiln {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// How long one pull request waits on the server for messages.
+constexpr milliseconds kFetchWait{1000};
+// How long the end of an attempt may wait for NATS to write its final state.
+constexpr auto kFinishDeadline = std::chrono::minutes(5);
+
+struct Delivery {
+  std::uint64_t delivered = 1;
+  std::uint64_t stream_seq = 0;
+};
+
+Delivery DeliveryOf(natsMsg* msg) {
+  Delivery out;
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+    out.delivered = meta->NumDelivered;
+    out.stream_seq = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+  }
+  return out;
+}
+
+std::string BodyOf(natsMsg* msg) {
+  return std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+}
+
+}  // namespace
+
+std::string DefaultWorkerId() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "worker");
+  return std::string(host) + "-" + std::to_string(getpid());
+}
+
+struct Worker::RunningJob {
+  natsMsg* msg = nullptr;
+  std::string id;
+  CancellationToken token;
+  std::unique_ptr<NatsJobSink> sink;
+  std::atomic<bool> cancelled_by_user{false};
+  std::atomic<bool> interrupted_by_shutdown{false};
+};
+
+Worker::Worker(const Config& config, NatsConnection& conn, const JobRunner& runner, std::string worker_id)
+    : config_(config), conn_(conn), runner_(runner), worker_id_(std::move(worker_id)) {}
+
+Worker::~Worker() {
+  RequestStop();
+  if (fetcher_.joinable()) fetcher_.join();
+  for (auto& t : slots_) {
+    if (t.joinable()) t.join();
+  }
+  if (heartbeat_.joinable()) heartbeat_.join();
+  if (cancel_sub_ != nullptr) natsSubscription_Destroy(cancel_sub_);
+  if (advisory_sub_ != nullptr) natsSubscription_Destroy(advisory_sub_);
+  if (pull_ != nullptr) natsSubscription_Destroy(pull_);
+}
+
+Result<bool> Worker::Start() {
+  if (auto r = EnsureStreams(conn_, config_.nats); !r) return r;
+  if (auto r = EnsureConsumer(conn_, config_.nats, config_.worker); !r) return r;
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  so.Stream = subjects::kJobsStream;
+  so.Consumer = subjects::kConsumer;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_PullSubscribe(&pull_, conn_.js(), subjects::kJobs, subjects::kConsumer, nullptr, &so, &code);
+  if (s != NATS_OK) return MakeError("nats: binding to consumer kiln-workers: " + NatsError(s));
+  std::string cancel_subject = std::string(subjects::kCancelPrefix) + "*";
+  s = natsConnection_Subscribe(&cancel_sub_, conn_.nc(), cancel_subject.c_str(), &Worker::OnCancel, this);
+  if (s != NATS_OK) return MakeError("nats: subscribing to " + cancel_subject + ": " + NatsError(s));
+  // One worker of the group handles each advisory.
+  s = natsConnection_QueueSubscribe(&advisory_sub_, conn_.nc(), subjects::kMaxDeliveriesAdvisory, "kiln-workers",
+                                    &Worker::OnMaxDeliveries, this);
+  if (s != NATS_OK) return MakeError("nats: subscribing to max-deliveries advisories: " + NatsError(s));
+  natsConnection_FlushTimeout(conn_.nc(), 5000);
+
+  for (int i = 0; i < config_.worker.pool_size; ++i) slots_.emplace_back([this] { SlotLoop(); });
+  fetcher_ = std::thread([this] { FetchLoop(); });
+  heartbeat_ = std::thread([this] { HeartbeatLoop(); });
+  spdlog::info("worker {}: serving {} with {} slots (max deliver {}, ack wait {} ms)", worker_id_, subjects::kJobs,
+               config_.worker.pool_size, config_.worker.max_retries + 1, config_.worker.ack_wait.count());
+  return true;
+}
+
+void Worker::RequestStop() {
+  stopping_.store(true);
+  cv_.notify_all();
+}
+
+void Worker::SleepUnlessStopping(milliseconds duration) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, duration, [this] { return stopping(); });
+}
+
+void Worker::FetchLoop() {
+  // libnats 3.4.1 may answer every Fetch after a first timeout with an immediate timeout
+  // (nats.c issue 631): a fetch that comes back early and empty backs off, so the loop never
+  // spins.
+  milliseconds backoff{50};
+  while (!stopping()) {
+    int free_slots = 0;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping() || busy_ < config_.worker.pool_size; });
+      if (stopping()) break;
+      free_slots = config_.worker.pool_size - busy_;
+    }
+    natsMsgList list{nullptr, 0};
+    jsErrCode code = static_cast<jsErrCode>(0);
+    auto started = Clock::now();
+    natsStatus s = natsSubscription_Fetch(&list, pull_, free_slots, kFetchWait.count(), &code);
+    auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+    if (s == NATS_OK && list.Count > 0) {
+      backoff = milliseconds(50);
+      std::unique_lock lock(mutex_);
+      for (int i = 0; i < list.Count; ++i) {
+        ready_.push_back(list.Msgs[i]);
+        list.Msgs[i] = nullptr;  // owned by the slot now
+        ++busy_;
+      }
+      lock.unlock();
+      cv_.notify_all();
+      natsMsgList_Destroy(&list);
+      continue;
+    }
+    if (s == NATS_OK) natsMsgList_Destroy(&list);
+    if (s == NATS_TIMEOUT && took >= kFetchWait / 2) {
+      backoff = milliseconds(50);  // a normal, full-length empty poll
+      continue;
+    }
+    if (s != NATS_TIMEOUT) spdlog::debug("worker {}: fetch: {}", worker_id_, NatsError(s));
+    SleepUnlessStopping(backoff);
+    backoff = std::min(backoff * 2, milliseconds(1000));
+  }
+}
+
+void Worker::SlotLoop() {
+  while (true) {
+    natsMsg* msg = nullptr;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return !ready_.empty() || (stopping() && busy_ == 0) || (stopping() && ready_.empty()); });
+      if (ready_.empty()) return;
+      msg = ready_.front();
+      ready_.pop_front();
+    }
+    if (stopping() && shutting_down_jobs_.load()) {
+      natsMsg_Nak(msg, nullptr);  // fetched but not started: give it back
+      natsMsg_Destroy(msg);
+    } else {
+      try {
+        Process(msg);
+      } catch (const std::exception& e) {
+        spdlog::error("worker {}: unexpected error while processing a message: {}", worker_id_, e.what());
+      }
+    }
+    {
+      std::lock_guard lock(mutex_);
+      --busy_;
+    }
+    cv_.notify_all();
+  }
+}
+
+void Worker::HeartbeatLoop() {
+  auto interval = std::max(milliseconds(500), config_.worker.ack_wait / 3);
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      if (cv_.wait_for(lock, interval, [this] { return stopping() && busy_ == 0; })) return;
+    }
+    std::vector<std::shared_ptr<RunningJob>> jobs;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [id, job] : running_) {
+        // Under the lock: a slot removes its job before acking, so the message is live here.
+        natsMsg_InProgress(job->msg, nullptr);
+        jobs.push_back(job);
+      }
+    }
+    for (auto& job : jobs) job->sink->Heartbeat();
+  }
+}
+
+bool Worker::Ack(natsMsg* msg, const std::string& what) {
+  // Acked synchronously so a job is not reported done while its message can still come back;
+  // a failed ack only means a redelivery that the KV state turns into a no-op.
+  for (int i = 0; i < 5; ++i) {
+    jsErrCode code = static_cast<jsErrCode>(0);
+    natsStatus s = natsMsg_AckSync(msg, nullptr, &code);
+    if (s == NATS_OK) return true;
+    spdlog::warn("worker {}: ack of {} failed: {}", worker_id_, what, NatsError(s));
+    if (s == NATS_ILLEGAL_STATE) return false;  // already acked
+    SleepUnlessStopping(milliseconds(200 << i));
+  }
+  return false;
+}
+
+void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq,
+                               const std::string& error) {
+  DeadLetter letter;
+  letter.body = BodyOf(msg);
+  letter.reason = "invalid message: " + error;
+  letter.attempts = static_cast<int>(delivered);
+  letter.worker = worker_id_;
+  letter.stream_seq = stream_seq;
+  // The id, when the message has a usable one: `kiln status ID` then says why.
+  if (letter.body.size() <= 64 * 1024) {
+    auto doc = nlohmann::json::parse(letter.body, nullptr, false);
+    if (doc.is_object() && doc.contains("id") && doc["id"].is_string() && IsValidJobId(doc["id"].get<std::string>())) {
+      letter.job_id = doc["id"].get<std::string>();
+    }
+  }
+  spdlog::warn("worker {}: dead-lettering message {} (job '{}'): {}", worker_id_, stream_seq, letter.job_id,
+               letter.reason);
+  for (int i = 0;; ++i) {
+    auto r = PublishDeadLetter(conn_, letter);
+    if (r) break;
+    spdlog::warn("worker {}: {}", worker_id_, r.error());
+    if (stopping() || i >= 20) {
+      natsMsg_Nak(msg, nullptr);  // keep it: the next delivery dead-letters it
+      return;
+    }
+    SleepUnlessStopping(milliseconds(500));
+  }
+  if (!letter.job_id.empty()) {
+    JobStateStore store(conn_.builds_kv());
+    nlohmann::json state = {{"id", letter.job_id},  {"status", "dead"},     {"reason", letter.reason},
+                            {"error", error},       {"worker", worker_id_}, {"finished_at", NowIso8601()},
+                            {"updated_at", NowIso8601()}, {"steps", nlohmann::json::array()}};
+    std::uint64_t revision = 0;
+    // Only for an id nobody uses: a malformed message must not overwrite a real job's state.
+    if (store.Write(letter.job_id, state, revision) == WriteOutcome::ok) {
+      nlohmann::json event = {{"job", letter.job_id}, {"seq", 1},        {"time", NowIso8601()},
+                              {"worker", worker_id_}, {"type", "job.dead"}, {"reason", letter.reason},
+                              {"error", error}};
+      std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
+      std::string body = event.dump();
+      js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
+    }
+  }
+  Ack(msg, "dead-lettered message " + std::to_string(stream_seq));
+}
+
+void Worker::Process(natsMsg* msg) {
+  Delivery delivery = DeliveryOf(msg);
+  JobRules rules;
+  rules.allow_file_urls = config_.build.allow_file_urls;
+  std::string body = BodyOf(msg);
+  auto parsed = ParseJob(body, rules);
+  if (!parsed) {
+    DeadLetterInvalid(msg, delivery.delivered, delivery.stream_seq, parsed.error());
+    natsMsg_Destroy(msg);
+    return;
+  }
+  const Job& job = parsed.value();
+  JobStateStore store(conn_.builds_kv());
+
+  // Claim the job: compare-and-set the KV entry to "running here, attempt N".
+  for (int round = 0;; ++round) {
+    if (stopping() && shutting_down_jobs_.load()) {
+      natsMsg_Nak(msg, nullptr);
+      natsMsg_Destroy(msg);
+      return;
+    }
+    std::string error;
+    auto stored = store.Get(job.id, &error);
+    if (!stored && !error.empty()) {
+      spdlog::warn("worker {}: job {}: reading its state: {}; retrying", worker_id_, job.id, error);
+      SleepUnlessStopping(milliseconds(500));
+      continue;
+    }
+    nlohmann::json state = stored ? stored->state : JobStateBuilder::Queued(job, NowIso8601());
+    std::uint64_t revision = stored ? stored->revision : 0;
+    const std::string status = state.value("status", "queued");
+    if (IsTerminalStatus(status)) {
+      spdlog::info("worker {}: job {} is already {}; acknowledging message {} without running it", worker_id_,
+                   job.id, status, delivery.stream_seq);
+      if (status == "dead" && state.value("stream_seq", std::uint64_t{0}) == delivery.stream_seq) {
+        // The worker that dead-lettered it may have died before publishing the dead letter:
+        // publish it (again; the dead-letter stream drops a repeat within its window).
+        DeadLetter letter{job.id, state.value("reason", "dead"), state.value("error", ""),
+                          static_cast<int>(delivery.delivered), worker_id_, "", delivery.stream_seq, body};
+        (void)PublishDeadLetter(conn_, letter);
+      }
+      Ack(msg, "job " + job.id);
+      natsMsg_Destroy(msg);
+      return;
+    }
+    if (status == "running" && state.contains("stream_seq") &&
+        state.value("stream_seq", std::uint64_t{0}) != delivery.stream_seq) {
+      // Another message with the same id (published again after the duplicate window) while
+      // the first runs: the id runs once.
+      spdlog::info("worker {}: job {} already runs from message {}; acknowledging duplicate message {}", worker_id_,
+                   job.id, state.value("stream_seq", std::uint64_t{0}), delivery.stream_seq);
+      Ack(msg, "duplicate of job " + job.id);
+      natsMsg_Destroy(msg);
+      return;
+    }
+    if (status == "running") {
+      spdlog::warn("worker {}: job {}: attempt {} by {} did not finish (worker died or lost its lease); running it "
+                   "again from the start as attempt {}",
+                   worker_id_, job.id, state.value("attempt", 0), state.value("worker", "?"), delivery.delivered);
+    }
+    state["status"] = "running";
+    state["worker"] = worker_id_;
+    state["attempt"] = delivery.delivered;
+    state["max_attempts"] = config_.worker.max_retries + 1;
+    state["stream_seq"] = delivery.stream_seq;
+    state["updated_at"] = NowIso8601();
+    auto outcome = store.Write(job.id, state, revision, &error);
+    if (outcome == WriteOutcome::ok) {
+      RunClaimed(msg, job, delivery.delivered, delivery.stream_seq, std::move(state), revision);
+      return;
+    }
+    if (outcome == WriteOutcome::unavailable) {
+      spdlog::warn("worker {}: job {}: writing its state: {}; retrying", worker_id_, job.id, error);
+      SleepUnlessStopping(milliseconds(500));
+    }
+    // conflict: someone wrote in between; read again and decide again.
+  }
+}
+
+void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
+                        nlohmann::json state, std::uint64_t revision) {
+  auto running = std::make_shared<RunningJob>();
+  running->msg = msg;
+  running->id = job.id;
+  std::uint64_t first_seq = state.value("next_seq", std::uint64_t{1});
+  running->sink = std::make_unique<NatsJobSink>(conn_, job.id, std::move(state), revision, &running->token);
+  {
+    std::lock_guard lock(mutex_);
+    running_[job.id] = running;
+  }
+  spdlog::info("worker {}: job {} attempt {} started ({} {})", worker_id_, job.id, delivered,
+               Redactor::redact_url_credentials(job.repo_url), job.commit);
+  JobOutcome outcome;
+  try {
+    outcome = runner_.run(job, *running->sink, running->token, {}, first_seq);
+  } catch (const std::exception& e) {
+    outcome.status = JobStatus::failed;
+    outcome.retryable = false;
+    outcome.error = std::string("internal error: ") + e.what();
+  }
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(job.id);
+  }
+  NatsJobSink& sink = *running->sink;
+  auto deadline = Clock::now() + kFinishDeadline;
+  auto finish_and = [&](nlohmann::json event) { return sink.Finish(event, deadline); };
+
+  if (sink.lease_lost()) {
+    spdlog::warn("worker {}: job {} attempt {}: lease lost; publishing no result", worker_id_, job.id, delivered);
+    natsMsg_Destroy(msg);
+    return;
+  }
+  nlohmann::json event = sink.held_terminal().value_or(nlohmann::json::object());
+  if (event.empty() || !event.contains("type")) {
+    // The runner ended without a terminal event (it threw): make one.
+    event = {{"job", job.id}, {"seq", sink.state().value("next_seq", first_seq)}, {"worker", worker_id_},
+             {"type", std::string("job.") + std::string(to_string(outcome.status))}};
+    if (!outcome.error.empty()) event["error"] = outcome.error;
+  }
+  event["time"] = NowIso8601();
+  event["job_attempt"] = delivered;
+
+  if (running->interrupted_by_shutdown.load() && outcome.status != JobStatus::succeeded) {
+    // Shutdown after the grace period: the job runs again elsewhere, from the start.
+    nlohmann::json requeued = {{"job", job.id},        {"seq", event.value("seq", first_seq)},
+                               {"time", NowIso8601()}, {"worker", worker_id_},
+                               {"type", "job.queued"}, {"message", "worker shutting down; the job will run again"}};
+    if (finish_and(requeued)) natsMsg_Nak(msg, nullptr);
+    spdlog::info("worker {}: job {} interrupted by shutdown; handed back for redelivery", worker_id_, job.id);
+    natsMsg_Destroy(msg);
+    return;
+  }
+
+  const int max_attempts = config_.worker.max_retries + 1;
+  switch (outcome.status) {
+    case JobStatus::succeeded:
+    case JobStatus::cancelled:
+      if (finish_and(event)) Ack(msg, "job " + job.id);
+      break;
+    case JobStatus::timed_out: {
+      event["reason"] = "timed out (worker.timeout)";
+      event["dead_lettered"] = true;
+      if (finish_and(event)) {
+        DeadLetter letter{job.id, "timed out after " + std::to_string(config_.worker.timeout.count()) + " ms",
+                          outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq, BodyOf(msg)};
+        if (auto r = PublishDeadLetter(conn_, letter); !r) spdlog::error("worker {}: {}", worker_id_, r.error());
+        Ack(msg, "job " + job.id);
+      }
+      break;
+    }
+    case JobStatus::failed: {
+      if (outcome.retryable && static_cast<int>(delivered) < max_attempts) {
+        auto delay = JobRetryDelay(static_cast<int>(delivered), config_.worker.retry_delay,
+                                   config_.worker.retry_max_delay, rng_);
+        event["will_retry"] = true;
+        event["retry_in_ms"] = delay.count();
+        if (finish_and(event)) {
+          natsMsg_NakWithDelay(msg, delay.count(), nullptr);
+          spdlog::info("worker {}: job {} attempt {}/{} failed (retryable): {}; again in {} ms", worker_id_, job.id,
+                       delivered, max_attempts, outcome.error, delay.count());
+        }
+        break;
+      }
+      std::string reason = outcome.retryable
+                               ? "failed after " + std::to_string(delivered) + " attempts"
+                               : "terminal failure";
+      event["type"] = "job.dead";
+      event["reason"] = reason;
+      event["attempts"] = delivered;
+      if (!outcome.error.empty()) event["error"] = outcome.error;
+      if (finish_and(event)) {
+        DeadLetter letter{job.id, reason, outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq,
+                          BodyOf(msg)};
+        if (auto r = PublishDeadLetter(conn_, letter); !r) spdlog::error("worker {}: {}", worker_id_, r.error());
+        Ack(msg, "job " + job.id);
+        spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, reason, outcome.error);
+      }
+      break;
+    }
+  }
+  natsMsg_Destroy(msg);
+}
+
+void Worker::OnCancel(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* self = static_cast<Worker*>(closure);
+  std::string subject = natsMsg_GetSubject(msg);
+  std::string id = subject.substr(std::string(subjects::kCancelPrefix).size());
+  std::shared_ptr<RunningJob> job;
+  {
+    std::lock_guard lock(self->mutex_);
+    auto it = self->running_.find(id);
+    if (it != self->running_.end()) job = it->second;
+  }
+  if (job) {
+    job->cancelled_by_user.store(true);
+    job->token.cancel();
+    spdlog::info("worker {}: job {}: cancel requested", self->worker_id_, id);
+    if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
+      std::string answer = nlohmann::json{{"job", id}, {"worker", self->worker_id_}, {"cancelling", true}}.dump();
+      natsConnection_Publish(nc, reply, answer.data(), static_cast<int>(answer.size()));
+    }
+  }
+  natsMsg_Destroy(msg);
+}
+
+void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  auto* self = static_cast<Worker*>(closure);
+  auto advisory = nlohmann::json::parse(natsMsg_GetData(msg), natsMsg_GetData(msg) + natsMsg_GetDataLength(msg),
+                                        nullptr, false);
+  natsMsg_Destroy(msg);
+  if (!advisory.is_object()) return;
+  auto seq = advisory.value("stream_seq", std::uint64_t{0});
+  auto deliveries = advisory.value("deliveries", 0);
+  if (seq == 0) return;
+  natsMsg* original = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  if (js_GetMsg(&original, self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code) != NATS_OK) return;
+  // Gone already (acked late) or still there: only a message still in BUILDS is dead-lettered.
+  std::string body = BodyOf(original);
+  natsMsg_Destroy(original);
+  DeadLetter letter;
+  letter.body = body;
+  letter.stream_seq = seq;
+  letter.attempts = deliveries;
+  letter.worker = self->worker_id_;
+  letter.reason = "reached max deliveries (" + std::to_string(deliveries) + ") without an ack: its workers died";
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_object() && doc.contains("id") && doc["id"].is_string()) letter.job_id = doc["id"].get<std::string>();
+  if (!letter.job_id.empty() && IsValidJobId(letter.job_id)) {
+    JobStateStore store(self->conn_.builds_kv());
+    if (auto stored = store.Get(letter.job_id)) {
+      const std::string status = stored->state.value("status", "");
+      if (IsTerminalStatus(status) && status != "dead") {
+        // It finished; only its ack was lost. Nothing to dead-letter.
+        js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
+        return;
+      }
+      letter.error = stored->state.value("error", "");
+      auto state = stored->state;
+      state["status"] = "dead";
+      state["reason"] = letter.reason;
+      state["finished_at"] = NowIso8601();
+      std::uint64_t revision = stored->revision;
+      (void)store.Write(letter.job_id, state, revision);
+    }
+  }
+  if (auto r = PublishDeadLetter(self->conn_, letter); !r) {
+    spdlog::error("worker {}: {}", self->worker_id_, r.error());
+    return;
+  }
+  js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
+  spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", self->worker_id_, seq, letter.job_id, letter.reason);
+}
+
+void Worker::Wait() {
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [this] { return stopping(); });
+  }
+  spdlog::info("worker {}: stopping: no more pulls; {} job(s) running get {} ms to finish", worker_id_,
+               running_.size(), config_.worker.shutdown_grace.count());
+  if (fetcher_.joinable()) fetcher_.join();
+  auto grace_end = Clock::now() + config_.worker.shutdown_grace;
+  {
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, grace_end, [this] { return busy_ == 0; });
+    if (busy_ > 0) {
+      shutting_down_jobs_.store(true);
+      for (auto& [id, job] : running_) {
+        spdlog::warn("worker {}: job {} still running after the grace period; cancelling it for redelivery",
+                     worker_id_, id);
+        job->interrupted_by_shutdown.store(true);
+        job->token.cancel();
+      }
+    }
+  }
+  cv_.notify_all();
+  for (auto& t : slots_) {
+    if (t.joinable()) t.join();
+  }
+  if (heartbeat_.joinable()) heartbeat_.join();
+  conn_.Flush(5000);
+  spdlog::info("worker {}: stopped", worker_id_);
+}
+
+}  // namespace kiln
