@@ -1,0 +1,47 @@
+// The `cache:` config section and the size and duration values it (and cache.gc) take.
+//
+//   cache: { max_size: "10GiB", max_age: "14d", copy_threads: 0, durable: false }
+//
+// All keys are optional. Values may be strings or numbers (bytes, seconds), since an
+// environment override (CACHE_MAX_SIZE=...) arrives as a string.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln::cache {
+
+struct CacheConfig {
+  /// Eviction keeps the whole build cache below this many bytes (apparent size).
+  std::optional<std::uint64_t> max_size;
+  /// Eviction removes what was not used for this long.
+  std::optional<std::chrono::seconds> max_age;
+  /// Threads copying files in save and restore; 0 picks min(4, cores).
+  unsigned copy_threads = 0;
+  /// Flush a saved entry's data to disk (syncfs) before it becomes visible. Off: a crash
+  /// may then leave an entry with short files, which verification reads as a miss.
+  bool durable = false;
+};
+
+/// Parses `section` (null or an object) into `config`; returns "" or an error naming the
+/// key: "cache.max_size: must be a size like \"10GiB\", got \"ten\"".
+std::string ParseCacheConfig(const nlohmann::json& section, CacheConfig* config);
+
+/// "1024", "512K", "10GiB", "1.5GB", "20 MiB" -> bytes. K, M, G, T, KiB.. are powers of
+/// 1024, KB, MB.. powers of 1000. False when the text is not a size or overflows.
+bool ParseSize(std::string_view text, std::uint64_t* bytes);
+/// "90", "90s", "5m", "1h", "14d", "2w" -> seconds.
+bool ParseDuration(std::string_view text, std::chrono::seconds* duration);
+
+/// The same, for a JSON value that is a string or a non-negative number; `key` names it in
+/// the error ("cache.max_size", "cache.gc: max_age").
+std::string SizeFromJson(const nlohmann::json& value, std::string_view key, std::uint64_t* bytes);
+std::string DurationFromJson(const nlohmann::json& value, std::string_view key,
+                             std::chrono::seconds* duration);
+
+}  // namespace kiln::cache

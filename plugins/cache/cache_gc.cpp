@@ -1,0 +1,149 @@
+#include "cache_gc.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "keyed_store.hpp"
+#include "language_caches.hpp"
+#include "tree_copy.hpp"
+
+namespace kiln::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t NowUnix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t ModifiedUnix(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec);
+}
+
+AreaStats LanguageAreaStats(const fs::path& root, Language language) {
+  AreaStats stats;
+  stats.area = std::string(LanguageName(language));
+  const fs::path dir = root / stats.area;
+  TreeUsage(dir, &stats.bytes, &stats.entries);
+  stats.last_used_unix = ModifiedUnix(dir / std::string(kLastUsedMarker));
+  if (stats.last_used_unix == 0) stats.last_used_unix = ModifiedUnix(dir);
+  return stats;
+}
+
+struct Unit {
+  std::string name;  // "keyed/<key>" or the area name
+  std::string key;   // keyed entries only
+  std::uint64_t bytes = 0;
+  std::int64_t last_used = 0;
+  bool broken = false;
+};
+
+}  // namespace
+
+CacheStats CollectStats(const fs::path& root) {
+  CacheStats stats;
+  for (Language language : AllLanguages()) {
+    stats.areas.push_back(LanguageAreaStats(root, language));
+  }
+  AreaStats keyed;
+  keyed.area = "keyed";
+  for (const auto& entry : KeyedStore(root).List()) {
+    keyed.bytes += entry.bytes;
+    keyed.entries += 1;
+    keyed.last_used_unix = std::max(keyed.last_used_unix, entry.last_used_unix);
+  }
+  stats.areas.push_back(keyed);
+  for (const auto& area : stats.areas) stats.total_bytes += area.bytes;
+  return stats;
+}
+
+GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_size,
+                        std::optional<std::chrono::seconds> max_age) {
+  GcReport report;
+  KeyedStore store(root);
+  store.CleanLeftovers(kLeftoverSeconds);
+  const std::int64_t now = NowUnix();
+  {
+    // Areas whose removal a crash interrupted.
+    std::error_code ec;
+    for (const auto& item : fs::directory_iterator(root, ec)) {
+      if (item.path().filename().string().rfind(".evicting-", 0) == 0) RemoveTree(item.path());
+    }
+  }
+
+  std::vector<Unit> units;
+  for (Language language : AllLanguages()) {
+    AreaStats area = LanguageAreaStats(root, language);
+    if (area.bytes == 0 && area.entries == 0) continue;
+    units.push_back(Unit{area.area, {}, area.bytes, area.last_used_unix, false});
+  }
+  for (const auto& entry : store.List()) {
+    units.push_back(Unit{"keyed/" + entry.key, entry.key, entry.bytes, entry.last_used_unix, !entry.valid});
+  }
+  for (const auto& unit : units) report.bytes_before += unit.bytes;
+  report.bytes_after = report.bytes_before;
+
+  // Broken first, then oldest use first; ties by name so the order is stable.
+  std::sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) {
+    if (a.broken != b.broken) return a.broken;
+    if (a.last_used != b.last_used) return a.last_used < b.last_used;
+    return a.name < b.name;
+  });
+
+  auto evict = [&](const Unit& unit, const char* reason) {
+    std::string error;
+    bool gone = false;
+    if (!unit.key.empty()) {
+      gone = store.Evict(unit.key, &error);
+    } else {
+      if (now - unit.last_used < kAreaInUseSeconds) {
+        report.skipped.push_back(unit.name);
+        return false;
+      }
+      // Rename first so that a build starting now finds an empty area, not half of one.
+      const fs::path area = root / unit.name;
+      const fs::path doomed = root / (".evicting-" + unit.name + "-" + std::to_string(now));
+      std::error_code ec;
+      fs::rename(area, doomed, ec);
+      if (ec) {
+        error = "cannot move \"" + area.string() + "\" aside: " + ec.message();
+      } else {
+        error = RemoveTree(doomed);
+        gone = error.empty();
+      }
+    }
+    if (!gone) {
+      if (error.empty()) {
+        report.skipped.push_back(unit.name);
+      } else {
+        report.errors.push_back(unit.name + ": " + error);
+      }
+      return false;
+    }
+    report.evicted.push_back(Eviction{unit.name, unit.bytes, reason});
+    report.bytes_after -= std::min(report.bytes_after, unit.bytes);
+    return true;
+  };
+
+  std::vector<bool> done(units.size(), false);
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const Unit& unit = units[i];
+    if (unit.broken) {
+      done[i] = evict(unit, "broken");
+    } else if (max_age && now - unit.last_used > max_age->count()) {
+      done[i] = evict(unit, "age");
+    }
+  }
+  if (max_size) {
+    for (std::size_t i = 0; i < units.size() && report.bytes_after > *max_size; ++i) {
+      if (!done[i]) done[i] = evict(units[i], "size");
+    }
+  }
+  return report;
+}
+
+}  // namespace kiln::cache

@@ -1,0 +1,144 @@
+#include "keyed_steps.hpp"
+
+#include <chrono>
+
+#include "keyed_store.hpp"
+#include "safe_paths.hpp"
+#include "step_args.hpp"
+
+namespace kiln::cache {
+
+namespace {
+
+struct KeyedArgs {
+  std::string key;
+  std::vector<std::string> restore_keys;
+  std::vector<WorkspacePath> paths;
+};
+
+bool ParseKeyedArgs(std::string_view step, const nlohmann::json& args, StepContext& ctx, bool with_restore_keys,
+                    KeyedArgs* out, std::string* error) {
+  *error = with_restore_keys ? CheckArgs(step, args, {"key", "paths", "restore_keys"})
+                             : CheckArgs(step, args, {"key", "paths"});
+  if (!error->empty()) return false;
+  std::vector<std::string> paths;
+  if (!StringArg(step, args, "key", true, &out->key, error) ||
+      !StringListArg(step, args, "paths", true, &paths, error) ||
+      (with_restore_keys && !StringListArg(step, args, "restore_keys", false, &out->restore_keys, error))) {
+    return false;
+  }
+  const std::string prefix = "cache." + std::string(step) + ": ";
+  if (std::string why = ValidateKey(out->key); !why.empty()) {
+    *error = prefix + why;
+    return false;
+  }
+  for (std::size_t i = 0; i < out->restore_keys.size(); ++i) {
+    if (std::string why = ValidateKey(out->restore_keys[i], "restore_keys[" + std::to_string(i + 1) + "]");
+        !why.empty()) {
+      *error = prefix + why;
+      return false;
+    }
+  }
+  if (!ResolveWorkspacePaths(ctx.workspace(), paths, &out->paths, error)) {
+    *error = prefix + *error;
+    return false;
+  }
+  return true;
+}
+
+CopyOptions CopyOptionsFor(StepContext& ctx, const CacheConfig& config) {
+  CopyOptions options;
+  options.threads = config.copy_threads;
+  options.cancelled = [&ctx] { return ctx.cancelled(); };
+  return options;
+}
+
+double Seconds(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string Megabytes(std::uint64_t bytes) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buffer;
+}
+
+}  // namespace
+
+StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config) {
+  KeyedArgs parsed;
+  std::string error;
+  if (!ParseKeyedArgs("restore", args, ctx, true, &parsed, &error)) return StepResult::Terminal(error);
+  const auto start = std::chrono::steady_clock::now();
+  KeyedStore store(ctx.build_cache_dir());
+  const RestoreOutcome outcome =
+      store.Restore(parsed.key, parsed.restore_keys, parsed.paths, CopyOptionsFor(ctx, config));
+  for (const auto& warning : outcome.warnings) ctx.warn("cache.restore: " + warning);
+  if (outcome.cancelled) return StepResult::Retryable("cache.restore: cancelled");
+
+  nlohmann::json out = {{"requested_key", parsed.key}, {"bytes", outcome.bytes}, {"files", outcome.files}};
+  std::string message;
+  switch (outcome.hit) {
+    case RestoreOutcome::Hit::miss:
+      out["hit"] = false;
+      out["key"] = nullptr;
+      message = "miss for \"" + parsed.key + "\"";
+      break;
+    case RestoreOutcome::Hit::exact:
+    case RestoreOutcome::Hit::prefix:
+      out["hit"] = outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix";
+      out["key"] = outcome.matched_key;
+      message = std::string(outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix") + " hit \"" +
+                outcome.matched_key + "\": " + std::to_string(outcome.files) + " files, " +
+                Megabytes(outcome.bytes);
+      break;
+  }
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, " in %.2fs", Seconds(start));
+  message += elapsed;
+  ctx.log("cache.restore: " + message);
+  return StepResult::Ok(std::move(out), message);
+}
+
+StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config) {
+  KeyedArgs parsed;
+  std::string error;
+  if (!ParseKeyedArgs("save", args, ctx, false, &parsed, &error)) return StepResult::Terminal(error);
+  const auto start = std::chrono::steady_clock::now();
+  KeyedStore store(ctx.build_cache_dir());
+  SaveOptions options;
+  options.copy = CopyOptionsFor(ctx, config);
+  options.durable = config.durable;
+  const SaveOutcome outcome = store.Save(parsed.key, parsed.paths, options);
+
+  nlohmann::json out = {{"key", parsed.key}, {"bytes", outcome.bytes}, {"files", outcome.files}};
+  std::string message;
+  switch (outcome.kind) {
+    case SaveOutcome::Kind::cancelled: return StepResult::Retryable("cache.save: cancelled");
+    case SaveOutcome::Kind::failed:
+      return StepResult::Retryable("cache.save: key \"" + parsed.key + "\": " + outcome.message);
+    case SaveOutcome::Kind::saved:
+      out["saved"] = true;
+      out["status"] = "saved";
+      message = "saved \"" + parsed.key + "\": " + std::to_string(outcome.files) + " files, " + Megabytes(outcome.bytes);
+      break;
+    case SaveOutcome::Kind::exists:
+      out["saved"] = false;
+      out["status"] = "exists";
+      message = "not saved: " + outcome.message;
+      break;
+    case SaveOutcome::Kind::nothing_to_save:
+      out["saved"] = false;
+      out["status"] = "nothing";
+      message = "not saved \"" + parsed.key + "\": " + outcome.message;
+      ctx.warn("cache.save: " + message);
+      break;
+  }
+  char elapsed[32];
+  std::snprintf(elapsed, sizeof elapsed, " in %.2fs", Seconds(start));
+  message += elapsed;
+  ctx.log("cache.save: " + message);
+  return StepResult::Ok(std::move(out), message);
+}
+
+}  // namespace kiln::cache

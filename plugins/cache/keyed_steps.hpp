@@ -1,0 +1,24 @@
+// cache.restore{ key, paths, restore_keys? } and cache.save{ key, paths }: keyed entries
+// of workspace trees (node_modules, .m2 inside the repo, build outputs), see keyed_store.hpp.
+//
+//   restore -> { hit = "exact" | "prefix" | false, key = <the key restored, or nil>,
+//                requested_key = key, bytes, files }
+//   save    -> { saved = true | false, status = "saved" | "exists" | "nothing", key, bytes, files }
+//
+// Errors: a bad key or path is terminal. A broken or unreadable entry is never an error:
+// restore reports a miss (and a warning). A save that fails to write (no space) is
+// retryable; cancellation is reported as retryable "cancelled" (the engine knows better).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "cache_config.hpp"
+#include "kiln/step_context.hpp"
+#include "kiln/step_result.hpp"
+
+namespace kiln::cache {
+
+StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config);
+StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config);
+
+}  // namespace kiln::cache

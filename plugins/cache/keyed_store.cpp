@@ -1,0 +1,539 @@
+#include "keyed_store.hpp"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <random>
+#include <set>
+#include <system_error>
+
+#include "safe_paths.hpp"
+
+namespace kiln::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kManifestName = "manifest";
+constexpr const char* kDataName = "data";
+constexpr const char* kLastUsedName = "last-used";
+
+std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
+
+// A name no other thread or process on this machine picks at the same time.
+std::string UniqueSuffix() {
+  static std::atomic<std::uint64_t> counter{0};
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
+         std::to_string(random() % 1000000);
+}
+
+// An flock on keyed/.locks/<key>.lock. Lock files are removed by eviction, so after
+// locking, the descriptor must still be the file at the path; else lock the new one.
+class KeyLock {
+ public:
+  KeyLock() = default;
+  KeyLock(KeyLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  KeyLock& operator=(KeyLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~KeyLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  }
+  bool held() const { return fd_ >= 0; }
+
+  /// `operation` is LOCK_SH or LOCK_EX, optionally | LOCK_NB. Returns false when it would
+  /// block (LOCK_NB) or fails; `error` set only on failure.
+  bool Acquire(const fs::path& path, int operation, std::string* error) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+      if (fd < 0) {
+        *error = "cannot open lock \"" + path.string() + "\": " + ErrnoText(errno);
+        return false;
+      }
+      int rc;
+      do {
+        rc = ::flock(fd, operation);
+      } while (rc != 0 && errno == EINTR);
+      if (rc != 0) {
+        const int e = errno;
+        ::close(fd);
+        if (e != EWOULDBLOCK) *error = "cannot lock \"" + path.string() + "\": " + ErrnoText(e);
+        return false;
+      }
+      struct stat held {}, current {};
+      if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino &&
+          held.st_dev == current.st_dev) {
+        fd_ = fd;
+        return true;
+      }
+      ::close(fd);  // removed or replaced while we waited: lock the file that is there now
+    }
+    *error = "cannot lock \"" + path.string() + "\": it keeps being replaced";
+    return false;
+  }
+
+  /// Removes the lock file while holding it exclusively (the next locker sees a new file).
+  void Unlink(const fs::path& path) { ::unlink(path.c_str()); }
+
+ private:
+  int fd_ = -1;
+};
+
+bool ReadWhole(const fs::path& path, std::string* out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1LL << 31)) {
+    ::close(fd);
+    return false;
+  }
+  out->resize(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  while (done < out->size()) {
+    const ssize_t n = ::read(fd, out->data() + done, out->size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out->resize(done);
+  return true;
+}
+
+std::string WriteSynced(const fs::path& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create \"" + path.string() + "\": " + ErrnoText(errno);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return "cannot write \"" + path.string() + "\": " + ErrnoText(e);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return "cannot flush \"" + path.string() + "\": " + ErrnoText(e);
+  }
+  ::close(fd);
+  return {};
+}
+
+void SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool ReadManifest(const fs::path& entry, Manifest* manifest, bool header_only, std::string* error) {
+  std::string text;
+  if (!ReadWhole(entry / kManifestName, &text)) {
+    *error = "no readable manifest";
+    return false;
+  }
+  return header_only ? ParseManifestHeader(text, manifest, error) : ParseManifest(text, manifest, error);
+}
+
+std::vector<std::string> Relatives(const std::vector<WorkspacePath>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) out.push_back(p.relative);
+  return out;
+}
+
+std::int64_t ModifiedUnix(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec);
+}
+
+std::uint64_t Inode(const fs::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.st_ino);
+}
+
+// Moves a restored temp tree into place at `target`, atomically when it can: exchange
+// the two names, then remove what was there before.
+std::string SwapIntoPlace(const fs::path& temp, const fs::path& target) {
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) != 0) {
+    if (::rename(temp.c_str(), target.c_str()) == 0) return {};
+    return "cannot move the restored tree to \"" + target.string() + "\": " + ErrnoText(errno);
+  }
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, target.c_str(), RENAME_EXCHANGE) == 0) {
+    return RemoveTree(temp);  // now the old tree
+  }
+  // No RENAME_EXCHANGE on this file system: move the old tree aside first.
+  const fs::path aside = target.parent_path() / (".kiln-old-" + UniqueSuffix());
+  if (::rename(target.c_str(), aside.c_str()) != 0) {
+    return "cannot move \"" + target.string() + "\" aside: " + ErrnoText(errno);
+  }
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    const int e = errno;
+    ::rename(aside.c_str(), target.c_str());
+    return "cannot move the restored tree to \"" + target.string() + "\": " + ErrnoText(e);
+  }
+  return RemoveTree(aside);
+}
+
+}  // namespace
+
+bool ResolveWorkspacePaths(const fs::path& workspace, const std::vector<std::string>& paths,
+                           std::vector<WorkspacePath>* resolved, std::string* error) {
+  resolved->clear();
+  if (paths.empty()) {
+    *error = "paths: must name at least one path";
+    return false;
+  }
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(workspace, ec), ec);
+  for (const auto& path : paths) {
+    WorkspacePath p;
+    if (!ResolveInWorkspace(workspace, path, &p.absolute, error)) return false;
+    p.relative = p.absolute.lexically_relative(root).generic_string();
+    for (const auto& other : *resolved) {
+      const auto& a = other.relative;
+      const auto& b = p.relative;
+      const bool nested = a == b || (b.size() > a.size() && b.compare(0, a.size(), a) == 0 && b[a.size()] == '/') ||
+                          (a.size() > b.size() && a.compare(0, b.size(), b) == 0 && a[b.size()] == '/');
+      if (nested) {
+        *error = "paths: \"" + Escape(other.relative) + "\" and \"" + Escape(p.relative) +
+                 "\" overlap (name each tree once)";
+        return false;
+      }
+    }
+    resolved->push_back(std::move(p));
+  }
+  return true;
+}
+
+KeyedStore::KeyedStore(fs::path cache_root) : root_(std::move(cache_root)), keyed_(root_ / "keyed") {}
+
+std::string KeyedStore::EnsureLayout() const {
+  std::error_code ec;
+  for (const char* sub : {".tmp", ".trash", ".locks"}) {
+    fs::create_directories(keyed_ / sub, ec);
+    if (ec) return "cannot create \"" + (keyed_ / sub).string() + "\": " + ec.message();
+  }
+  return {};
+}
+
+SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<WorkspacePath>& paths,
+                             const SaveOptions& options) {
+  SaveOutcome outcome;
+  if (auto error = EnsureLayout(); !error.empty()) {
+    outcome.message = error;
+    return outcome;
+  }
+  const fs::path entry = keyed_ / key;
+  const std::vector<std::string> relatives = Relatives(paths);
+  {
+    // A whole entry under this key already: keys are immutable, skip the copy.
+    Manifest existing;
+    std::string ignored;
+    if (ReadManifest(entry, &existing, true, &ignored)) {
+      outcome.kind = SaveOutcome::Kind::exists;
+      outcome.bytes = existing.bytes;
+      outcome.files = existing.files;
+      outcome.message = "an entry with key \"" + key + "\" exists";
+      return outcome;
+    }
+  }
+
+  Manifest manifest;
+  manifest.key = key;
+  manifest.paths = relatives;
+  bool any = false;
+  for (const auto& p : paths) {
+    struct stat st {};
+    const bool present = ::lstat(p.absolute.c_str(), &st) == 0;
+    manifest.present.push_back(present);
+    any = any || present;
+  }
+  if (!any) {
+    outcome.kind = SaveOutcome::Kind::nothing_to_save;
+    outcome.message = "none of the paths exists";
+    return outcome;
+  }
+
+  const fs::path temp = keyed_ / ".tmp" / (key + "." + UniqueSuffix());
+  std::error_code ec;
+  fs::create_directories(temp / kDataName, ec);
+  if (ec) {
+    outcome.message = "cannot create \"" + temp.string() + "\": " + ec.message();
+    return outcome;
+  }
+  auto discard = [&temp](SaveOutcome result) {
+    RemoveTree(temp);
+    return result;
+  };
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!manifest.present[i]) continue;
+    const std::string slot = std::to_string(i);
+    CopyStatus status = SaveTree(paths[i].absolute, temp / kDataName / slot, slot, &manifest.items, options.copy);
+    if (!status.ok()) {
+      outcome.kind = status.kind == CopyStatus::Kind::cancelled ? SaveOutcome::Kind::cancelled : SaveOutcome::Kind::failed;
+      outcome.message = status.message;
+      return discard(outcome);
+    }
+  }
+  for (const auto& item : manifest.items) {
+    if (item.type != ManifestItem::Type::file) continue;
+    manifest.files += 1;
+    manifest.bytes += item.size;
+  }
+  manifest.created_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+
+  if (options.durable) {
+    const int fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::syncfs(fd);
+      ::close(fd);
+    }
+  }
+  // The manifest last: an entry without one (a crash before this line) is never trusted.
+  if (auto error = WriteSynced(temp / kManifestName, SerializeManifest(manifest)); !error.empty()) {
+    outcome.message = error;
+    return discard(outcome);
+  }
+  if (auto error = WriteSynced(temp / kLastUsedName, ""); !error.empty()) {
+    outcome.message = error;
+    return discard(outcome);
+  }
+  SyncDirectory(temp);
+
+  // Commit: the first whole entry under a key wins; a broken one is replaced.
+  KeyLock lock;
+  std::string error;
+  if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX, &error)) {
+    outcome.message = error;
+    return discard(outcome);
+  }
+  fs::path replaced;
+  struct stat st {};
+  if (::lstat(entry.c_str(), &st) == 0) {
+    Manifest existing;
+    std::string ignored;
+    if (ReadManifest(entry, &existing, true, &ignored)) {
+      outcome.kind = SaveOutcome::Kind::exists;
+      outcome.bytes = existing.bytes;
+      outcome.files = existing.files;
+      outcome.message = "an entry with key \"" + key + "\" was saved meanwhile";
+      return discard(outcome);
+    }
+    replaced = keyed_ / ".trash" / (key + "." + UniqueSuffix());
+    if (::rename(entry.c_str(), replaced.c_str()) != 0) {
+      outcome.message = "cannot move the broken entry \"" + entry.string() + "\" aside: " + ErrnoText(errno);
+      return discard(outcome);
+    }
+  }
+  if (::rename(temp.c_str(), entry.c_str()) != 0) {
+    outcome.message = "cannot move \"" + temp.string() + "\" to \"" + entry.string() + "\": " + ErrnoText(errno);
+    return discard(outcome);
+  }
+  SyncDirectory(keyed_);
+  lock = KeyLock();
+  if (!replaced.empty()) RemoveTree(replaced);
+  outcome.kind = SaveOutcome::Kind::saved;
+  outcome.bytes = manifest.bytes;
+  outcome.files = manifest.files;
+  return outcome;
+}
+
+RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std::string>& restore_keys,
+                                   const std::vector<WorkspacePath>& paths, const CopyOptions& options) {
+  RestoreOutcome outcome;
+  std::error_code ec;
+  if (!fs::is_directory(keyed_, ec)) return outcome;
+  if (auto error = EnsureLayout(); !error.empty()) {
+    outcome.warnings.push_back(error);
+    return outcome;
+  }
+  const std::vector<std::string> relatives = Relatives(paths);
+
+  // Candidates in order: the key itself, then per prefix the newest entry first.
+  std::vector<std::pair<std::string, RestoreOutcome::Hit>> candidates;
+  std::set<std::string> seen;
+  if (fs::is_directory(keyed_ / key, ec)) {
+    candidates.emplace_back(key, RestoreOutcome::Hit::exact);
+    seen.insert(key);
+  }
+  if (!restore_keys.empty()) {
+    std::vector<std::string> names;
+    for (const auto& item : fs::directory_iterator(keyed_, ec)) {
+      const std::string name = item.path().filename().string();
+      if (!name.empty() && name[0] != '.') names.push_back(name);
+    }
+    for (const auto& prefix : restore_keys) {
+      std::vector<std::pair<std::int64_t, std::string>> matching;
+      for (const auto& name : names) {
+        if (name.compare(0, prefix.size(), prefix) == 0 && !seen.count(name)) {
+          struct stat st {};
+          const std::int64_t created = ::stat((keyed_ / name / kManifestName).c_str(), &st) == 0
+                                           ? static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec
+                                           : 0;
+          matching.emplace_back(created, name);
+        }
+      }
+      std::sort(matching.begin(), matching.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : a.second > b.second;
+      });
+      for (auto& [created, name] : matching) {
+        seen.insert(name);
+        candidates.emplace_back(name, RestoreOutcome::Hit::prefix);
+      }
+    }
+  }
+
+  for (const auto& [candidate, hit] : candidates) {
+    const fs::path entry = keyed_ / candidate;
+    KeyLock lock;
+    std::string error;
+    if (!lock.Acquire(keyed_ / ".locks" / (candidate + ".lock"), LOCK_SH, &error)) {
+      outcome.warnings.push_back("entry \"" + candidate + "\": " + error);
+      continue;
+    }
+    const std::uint64_t inode = Inode(entry);
+    if (inode == 0) continue;  // evicted meanwhile
+    Manifest manifest;
+    if (!ReadManifest(entry, &manifest, false, &error)) {
+      outcome.warnings.push_back("entry \"" + candidate + "\" is broken (" + error + "); ignoring it");
+      lock = KeyLock();
+      Quarantine(candidate, inode, &outcome.warnings);
+      continue;
+    }
+    if (manifest.paths != relatives) {
+      outcome.warnings.push_back("entry \"" + candidate + "\" holds other paths; skipping it");
+      continue;
+    }
+    // Restore every path into a temp dir beside its target; swap them in only when all
+    // are whole.
+    std::vector<std::pair<fs::path, fs::path>> restored;  // temp, target
+    CopyStatus status;
+    for (std::size_t i = 0; i < paths.size() && status.ok(); ++i) {
+      if (!manifest.present[i]) continue;
+      const fs::path& target = paths[i].absolute;
+      fs::create_directories(target.parent_path(), ec);
+      if (ec) {
+        status = CopyStatus{CopyStatus::Kind::io, "cannot create \"" + target.parent_path().string() + "\": " + ec.message()};
+        break;
+      }
+      const fs::path temp = target.parent_path() / (".kiln-restore-" + UniqueSuffix());
+      restored.emplace_back(temp, target);
+      status = RestoreTree(entry / kDataName, manifest.items, std::to_string(i), temp, options);
+    }
+    if (!status.ok()) {
+      for (const auto& [temp, target] : restored) RemoveTree(temp);
+      if (status.kind == CopyStatus::Kind::cancelled) {
+        outcome.cancelled = true;
+        return outcome;
+      }
+      if (status.kind == CopyStatus::Kind::corrupt) {
+        outcome.warnings.push_back("entry \"" + candidate + "\" is broken (" + status.message + "); ignoring it");
+        lock = KeyLock();
+        Quarantine(candidate, inode, &outcome.warnings);
+        continue;
+      }
+      // The workspace side failed (no space, no permission): another entry would too.
+      outcome.warnings.push_back("restoring entry \"" + candidate + "\" failed: " + status.message);
+      return outcome;
+    }
+    ::utimensat(AT_FDCWD, (entry / kLastUsedName).c_str(), nullptr, 0);
+    lock = KeyLock();
+    for (const auto& [temp, target] : restored) {
+      if (auto swap_error = SwapIntoPlace(temp, target); !swap_error.empty()) {
+        outcome.warnings.push_back(swap_error);
+      }
+    }
+    outcome.hit = hit;
+    outcome.matched_key = candidate;
+    outcome.bytes = manifest.bytes;
+    outcome.files = manifest.files;
+    return outcome;
+  }
+  return outcome;
+}
+
+void KeyedStore::Quarantine(const std::string& key, std::uint64_t inode, std::vector<std::string>* warnings) {
+  KeyLock lock;
+  std::string error;
+  if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX | LOCK_NB, &error)) return;  // in use
+  const fs::path entry = keyed_ / key;
+  if (Inode(entry) != inode) return;  // replaced by a new save meanwhile
+  const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
+  if (::rename(entry.c_str(), trash.c_str()) != 0) return;
+  lock = KeyLock();
+  if (auto remove_error = RemoveTree(trash); !remove_error.empty()) warnings->push_back(remove_error);
+}
+
+std::vector<KeyedStore::EntryInfo> KeyedStore::List() const {
+  std::vector<EntryInfo> entries;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(keyed_, ec)) {
+    const std::string name = item.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    EntryInfo info;
+    info.key = name;
+    Manifest manifest;
+    std::string error;
+    info.valid = ReadManifest(item.path(), &manifest, true, &error);
+    info.bytes = manifest.bytes;
+    info.files = manifest.files;
+    info.last_used_unix = ModifiedUnix(item.path() / kLastUsedName);
+    if (info.last_used_unix == 0) info.last_used_unix = ModifiedUnix(item.path() / kManifestName);
+    if (info.last_used_unix == 0) info.last_used_unix = ModifiedUnix(item.path());
+    entries.push_back(std::move(info));
+  }
+  return entries;
+}
+
+bool KeyedStore::Evict(const std::string& key, std::string* error) {
+  if (auto layout_error = EnsureLayout(); !layout_error.empty()) {
+    *error = layout_error;
+    return false;
+  }
+  const fs::path lock_path = keyed_ / ".locks" / (key + ".lock");
+  KeyLock lock;
+  if (!lock.Acquire(lock_path, LOCK_EX | LOCK_NB, error)) return false;
+  const fs::path entry = keyed_ / key;
+  const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
+  if (::rename(entry.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+    *error = "cannot move \"" + entry.string() + "\" to the trash: " + ErrnoText(errno);
+    return false;
+  }
+  lock.Unlink(lock_path);
+  lock = KeyLock();
+  *error = RemoveTree(trash);
+  return error->empty();
+}
+
+void KeyedStore::CleanLeftovers(std::int64_t older_than_seconds) {
+  std::error_code ec;
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& item : fs::directory_iterator(keyed_ / ".tmp", ec)) {
+    if (now - ModifiedUnix(item.path()) >= older_than_seconds) RemoveTree(item.path());
+  }
+  // Trash is removed by whoever put it there; what is left is from a crash.
+  for (const auto& item : fs::directory_iterator(keyed_ / ".trash", ec)) {
+    if (now - ModifiedUnix(item.path()) >= older_than_seconds) RemoveTree(item.path());
+  }
+}
+
+}  // namespace kiln::cache

@@ -1,0 +1,110 @@
+// Keyed cache entries: save a set of workspace paths under a key, restore them by exact
+// key or by key prefix.
+//
+// Layout under the build cache root:
+//   keyed/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
+//   keyed/<key>/data/<i>     a copy of the i-th saved path
+//   keyed/<key>/last-used    its modification time is the entry's last use (eviction)
+//   keyed/.tmp/              entries being written (same file system: renamed into place)
+//   keyed/.trash/            entries being removed
+//   keyed/.locks/<key>.lock  flock: shared while restoring, exclusive while replacing
+//
+// Contract: an entry appears whole (a directory rename) or not at all; a key, once saved
+// whole, is not overwritten (the first of concurrent savers wins, the others report
+// "exists"); an entry that fails verification reads as a miss, is moved out of the way,
+// and never leaves a half-restored tree in the workspace (restores go to a temp dir next
+// to the target, then a rename swaps it in).
+//
+// Thread safety: any number of KeyedStore objects, threads and processes may use the same
+// root at once; coordination is by rename and flock only.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tree_copy.hpp"
+
+namespace kiln::cache {
+
+/// A path the script named, after ResolveInWorkspace.
+struct WorkspacePath {
+  std::string relative;            // relative to the workspace: the identity in manifests
+  std::filesystem::path absolute;  // where it is in this job's workspace
+};
+
+/// Resolves the script's `paths` (an array of strings or one string) against `workspace`.
+/// Rejects traversal (see ResolveInWorkspace), duplicates and nested paths ("a" and "a/b").
+bool ResolveWorkspacePaths(const std::filesystem::path& workspace, const std::vector<std::string>& paths,
+                           std::vector<WorkspacePath>* resolved, std::string* error);
+
+struct SaveOutcome {
+  enum class Kind { saved, exists, nothing_to_save, failed, cancelled };
+  Kind kind = Kind::failed;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  std::string message;  // why it failed, or a remark
+};
+
+struct RestoreOutcome {
+  enum class Hit { miss, exact, prefix };
+  Hit hit = Hit::miss;
+  std::string matched_key;
+  std::uint64_t bytes = 0;
+  std::uint64_t files = 0;
+  bool cancelled = false;
+  /// Entries skipped on the way (corrupt, saved with other paths, unreadable), for the log.
+  std::vector<std::string> warnings;
+};
+
+struct SaveOptions {
+  CopyOptions copy;
+  /// Flush the entry's data to disk (syncfs) before it is renamed into place. Without it a
+  /// crash can leave an entry whose files are short or empty, which then reads as a miss.
+  bool durable = false;
+};
+
+class KeyedStore {
+ public:
+  explicit KeyedStore(std::filesystem::path cache_root);
+
+  /// Saves `paths` under `key` (already validated). Paths that do not exist are recorded as
+  /// absent; when none exists nothing is saved.
+  SaveOutcome Save(const std::string& key, const std::vector<WorkspacePath>& paths, const SaveOptions& options);
+
+  /// Restores the entry `key`, else the newest entry whose key starts with each of
+  /// `restore_keys` in turn. An entry matches only when it was saved with the same paths.
+  RestoreOutcome Restore(const std::string& key, const std::vector<std::string>& restore_keys,
+                         const std::vector<WorkspacePath>& paths, const CopyOptions& options);
+
+  struct EntryInfo {
+    std::string key;
+    std::uint64_t bytes = 0;
+    std::uint64_t files = 0;
+    std::int64_t last_used_unix = 0;
+    bool valid = false;  // the manifest header parsed
+  };
+  /// The entries, valid or not.
+  std::vector<EntryInfo> List() const;
+
+  /// Removes the entry `key` unless it is being restored right now (then returns false
+  /// and leaves it). `error` is set when removal failed.
+  bool Evict(const std::string& key, std::string* error);
+
+  /// Removes leftovers: temp dirs older than `older_than_seconds`, and the trash.
+  void CleanLeftovers(std::int64_t older_than_seconds);
+
+  std::filesystem::path keyed_dir() const { return keyed_; }
+  std::filesystem::path entry_dir(const std::string& key) const { return keyed_ / key; }
+
+ private:
+  std::string EnsureLayout() const;
+  void Quarantine(const std::string& key, std::uint64_t inode, std::vector<std::string>* warnings);
+
+  std::filesystem::path root_;
+  std::filesystem::path keyed_;
+};
+
+}  // namespace kiln::cache

@@ -1,0 +1,79 @@
+#include "paths_step.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "language_caches.hpp"
+#include "safe_paths.hpp"
+#include "step_args.hpp"
+
+namespace kiln::cache {
+namespace fs = std::filesystem;
+
+StepResult RunPathsStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig&) {
+  std::string error = CheckArgs("paths", args, {"dir", "languages"});
+  std::string dir_arg;
+  std::vector<std::string> language_args;
+  if (!error.empty() || !StringArg("paths", args, "dir", false, &dir_arg, &error) ||
+      !StringListArg("paths", args, "languages", false, &language_args, &error)) {
+    return StepResult::Terminal(error);
+  }
+  fs::path dir = ctx.workspace();
+  if (!dir_arg.empty() && dir_arg != ".") {
+    if (!ResolveInWorkspace(ctx.workspace(), dir_arg, &dir, &error)) return StepResult::Terminal("cache.paths: " + error);
+  }
+
+  std::vector<Language> languages;
+  if (args.is_object() && args.contains("languages")) {
+    for (const auto& name : language_args) {
+      Language language;
+      if (!ParseLanguage(name, &language)) {
+        return StepResult::Terminal("cache.paths: unknown language \"" + Escape(name) +
+                                    "\" (known: maven, gradle, npm, go, nuget, pip)");
+      }
+      languages.push_back(language);
+    }
+  } else {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      return StepResult::Terminal("cache.paths: dir \"" + Escape(dir.string()) + "\" is not a directory");
+    }
+    languages = DetectLanguages(dir);
+  }
+
+  nlohmann::json out = {{"languages", nlohmann::json::array()},
+                        {"env", nlohmann::json::object()},
+                        {"dirs", nlohmann::json::object()}};
+  const fs::path root = ctx.build_cache_dir();
+  for (Language language : languages) {
+    const LanguageCacheArea area = CacheAreaFor(language, root);
+    std::error_code ec;
+    for (const auto& d : area.dirs) {
+      fs::create_directories(d, ec);
+      if (ec) {
+        return StepResult::Retryable("cache.paths: cannot create \"" + d.string() + "\": " + ec.message());
+      }
+    }
+    // The marker's time is the area's last use, for eviction.
+    const fs::path marker = area.root / std::string(kLastUsedMarker);
+    const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) ::close(fd);
+    ::utimensat(AT_FDCWD, marker.c_str(), nullptr, 0);
+
+    const std::string name(LanguageName(language));
+    out["languages"].push_back(name);
+    out["dirs"][name] = area.root.string();
+    for (const auto& [variable, value] : area.env) out["env"][variable] = value;
+  }
+  std::string summary = "languages:";
+  for (const auto& l : out["languages"]) summary += " " + l.get<std::string>();
+  if (languages.empty()) summary += " none detected";
+  ctx.log("cache.paths: " + summary);
+  return StepResult::Ok(std::move(out), summary);
+}
+
+}  // namespace kiln::cache

@@ -1,0 +1,137 @@
+#include "cache_gc.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "cache_plugin_fixture.hpp"
+#include "language_caches.hpp"
+
+namespace kiln::cache {
+namespace {
+
+using kiln::testing::WriteFile;
+namespace fs = std::filesystem;
+
+class CacheGcTest : public CachePluginTest {
+ protected:
+  fs::path root() const { return harness.build_cache_dir(); }
+
+  // A keyed entry of `bytes` bytes whose last use was `hours_ago` hours ago.
+  void Entry(const std::string& key, std::size_t bytes, int hours_ago) {
+    WriteFile(harness.workspace() / "src" / "blob", std::string(bytes, 'x'));
+    const StepResult saved = Run("save", {{"key", key}, {"paths", "src"}});
+    ASSERT_EQ(saved.outputs["status"], "saved") << saved.message;
+    fs::last_write_time(root() / "keyed" / key / "last-used",
+                        fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
+  }
+  // A language area with one file of `bytes` bytes, last used `hours_ago` hours ago.
+  void Area(Language language, std::size_t bytes, int hours_ago) {
+    const auto area = CacheAreaFor(language, root());
+    WriteFile(area.root / "pkg" / "file", std::string(bytes, 'y'));
+    WriteFile(area.root / std::string(kLastUsedMarker), "");
+    fs::last_write_time(area.root / std::string(kLastUsedMarker),
+                        fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
+  }
+  std::vector<std::string> Evicted(const GcReport& report) {
+    std::vector<std::string> units;
+    for (const auto& e : report.evicted) units.push_back(e.unit + ":" + e.reason);
+    return units;
+  }
+};
+
+TEST_F(CacheGcTest, StatsPerArea) {
+  Entry("a", 1000, 1);
+  Entry("b", 3000, 1);
+  Area(Language::go, 500, 2);
+  const StepResult stats = Run("stats", nlohmann::json::object());
+  ASSERT_TRUE(stats.ok()) << stats.message;
+  const auto& areas = stats.outputs["areas"];
+  EXPECT_EQ(areas["keyed"]["entries"], 2);
+  EXPECT_EQ(areas["keyed"]["bytes"], 4000);
+  EXPECT_EQ(areas["go"]["bytes"], 500);
+  EXPECT_EQ(areas["go"]["entries"], 2);  // the file and the last-used marker
+  EXPECT_EQ(areas["maven"]["bytes"], 0);
+  EXPECT_EQ(stats.outputs["total_bytes"], 4500);
+  for (const char* area : {"maven", "gradle", "npm", "go", "nuget", "pip", "keyed"}) {
+    EXPECT_TRUE(areas.contains(area)) << area;
+  }
+}
+
+TEST_F(CacheGcTest, SizeCapEvictsLeastRecentlyUsedFirst) {
+  Entry("oldest", 1000, 30);
+  Entry("newest", 1000, 1);
+  Entry("middle", 1000, 10);
+  Area(Language::npm, 1000, 20);
+  // 4000 bytes; a cap of 2500 takes the two least recently used.
+  const GcReport report = GarbageCollect(root(), 2500, std::nullopt);
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/oldest:size", "npm:size"}));
+  EXPECT_EQ(report.bytes_before, 4000u);
+  EXPECT_EQ(report.bytes_after, 2000u);
+  EXPECT_FALSE(fs::exists(root() / "keyed" / "oldest"));
+  EXPECT_FALSE(fs::exists(root() / "npm"));
+  EXPECT_TRUE(fs::exists(root() / "keyed" / "middle"));
+  EXPECT_TRUE(fs::exists(root() / "keyed" / "newest"));
+}
+
+TEST_F(CacheGcTest, RestoreRefreshesTheLastUse) {
+  Entry("a", 1000, 30);
+  Entry("b", 1000, 20);
+  ASSERT_EQ(Run("restore", {{"key", "a"}, {"paths", "src"}}).outputs["hit"], "exact");
+  const GcReport report = GarbageCollect(root(), 1000, std::nullopt);
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/b:size"}));
+}
+
+TEST_F(CacheGcTest, MaxAgeEvictsWhatWasNotUsed) {
+  Entry("stale", 10, 24 * 20);
+  Entry("fresh", 10, 24 * 2);
+  Area(Language::maven, 10, 24 * 30);
+  Area(Language::pip, 10, 24 * 3);
+  const GcReport report = GarbageCollect(root(), std::nullopt, std::chrono::hours(24 * 14));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"maven:age", "keyed/stale:age"}));
+  EXPECT_TRUE(fs::exists(root() / "pip"));
+}
+
+TEST_F(CacheGcTest, AnAreaInUseAndAnEntryBeingRestoredAreSkipped) {
+  Entry("busy", 1000, 50);
+  Area(Language::go, 1000, 0);  // just handed out by cache.paths: a build may use it now
+  const int fd = ::open((root() / "keyed" / ".locks" / "busy.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_SH), 0);  // as a restore holds it
+  const GcReport report = GarbageCollect(root(), 0, std::nullopt);
+  EXPECT_TRUE(report.evicted.empty());
+  EXPECT_EQ(report.skipped.size(), 2u);
+  ::close(fd);
+  EXPECT_EQ(Evicted(GarbageCollect(root(), 0, std::nullopt)), (std::vector<std::string>{"keyed/busy:size"}));
+}
+
+TEST_F(CacheGcTest, BrokenEntriesGoFirstAndLeftoversAreCleared) {
+  Entry("good", 100, 1);
+  Entry("broken", 100, 1);
+  fs::remove(root() / "keyed" / "broken" / "manifest");
+  WriteFile(root() / "keyed" / ".tmp" / "crashed.1" / "data" / "x", "partial");
+  fs::last_write_time(root() / "keyed" / ".tmp" / "crashed.1", fs::file_time_type::clock::now() - std::chrono::hours(3));
+  const GcReport report = GarbageCollect(root(), std::nullopt, std::nullopt);
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/broken:broken"}));
+  EXPECT_FALSE(fs::exists(root() / "keyed" / ".tmp" / "crashed.1"));
+  EXPECT_TRUE(fs::exists(root() / "keyed" / "good"));
+}
+
+TEST_F(CacheGcTest, GcStepUsesConfigAndArguments) {
+  ASSERT_EQ(plugin->configure({{"max_size", "1500"}}), "");
+  harness.plugin_config = {{"max_size", "1500"}};
+  Entry("a", 1000, 3);
+  Entry("b", 1000, 2);
+  StepResult result = Run("gc", nlohmann::json::object());
+  ASSERT_TRUE(result.ok()) << result.message;
+  ASSERT_EQ(result.outputs["evicted"].size(), 1u);
+  EXPECT_EQ(result.outputs["evicted"][0]["unit"], "keyed/a");
+  result = Run("gc", {{"max_size", "0"}});
+  EXPECT_EQ(result.outputs["evicted"].size(), 1u);
+  EXPECT_EQ(Run("gc", {{"max_age", "whenever"}}).status, StepResult::Status::terminal);
+}
+
+}  // namespace
+}  // namespace kiln::cache
