@@ -1,7 +1,8 @@
 // The `git:` section of the configuration.
 //
 //   git:
-//     transport: cli            # libgit2 | cli: what talks to the remote (default: cli)
+//     transport: libgit2        # libgit2 | cli: what talks to the remote (default: libgit2,
+//                               #   from docs/benchmarks/git.md)
 //     fetch: always             # always | missing: fetch on every sync, or only when the
 //                               #   mirror lacks the commit (default: always)
 //     credentials:              # host or host:port -> name of a secret (see `secrets:`)
@@ -23,7 +24,7 @@ enum class Transport { libgit2, cli };
 enum class FetchPolicy { always, missing };
 
 struct GitConfig {
-  Transport transport = Transport::cli;
+  Transport transport = Transport::libgit2;
   FetchPolicy fetch = FetchPolicy::always;
   /// Lower-case "host" or "host:port" -> secret name.
   std::map<std::string, std::string> credentials;

@@ -13,6 +13,7 @@ TEST(GitConfigTest, NullAndEmptyGiveDefaults) {
   auto config = GitConfig::Parse(nullptr, &error);
   ASSERT_TRUE(config) << error;
   EXPECT_EQ(config->fetch, FetchPolicy::always);
+  EXPECT_EQ(config->transport, Transport::libgit2);  // chosen from docs/benchmarks/git.md
   EXPECT_TRUE(config->credentials.empty());
   ASSERT_TRUE(GitConfig::Parse(json::object(), &error)) << error;
 }
