@@ -1,0 +1,126 @@
+#include "install.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <system_error>
+
+#include "kiln/step_context.hpp"
+
+namespace kiln::nx {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool Exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+/// node_modules was installed from this lockfile (or a later one) and not touched since.
+bool NodeModulesInStep(const fs::path& dir, const PackageManager& pm) {
+  if (pm.lockfile.empty() || pm.install_marker.empty()) return false;
+  std::error_code ec1, ec2;
+  auto marker = fs::last_write_time(pm.install_marker, ec1);
+  auto lockfile = fs::last_write_time(pm.lockfile, ec2);
+  return !ec1 && !ec2 && marker >= lockfile && Exists(dir / "node_modules" / ".bin" / "nx");
+}
+
+std::string Tail(const std::string& text, std::size_t bytes) {
+  if (text.size() <= bytes) return text;
+  auto cut = text.find('\n', text.size() - bytes);
+  return cut == std::string::npos ? text.substr(text.size() - bytes) : text.substr(cut + 1);
+}
+
+}  // namespace
+
+PackageManager DetectPackageManager(const fs::path& dir) {
+  const fs::path modules = dir / "node_modules";
+  for (const char* name : {"package-lock.json", "npm-shrinkwrap.json"}) {
+    if (Exists(dir / name)) {
+      return {"npm", dir / name, {"npm", "ci", "--no-audit", "--no-fund"}, modules / ".package-lock.json"};
+    }
+  }
+  if (Exists(dir / "pnpm-lock.yaml")) {
+    return {"pnpm", dir / "pnpm-lock.yaml", {"pnpm", "install", "--frozen-lockfile"}, modules / ".modules.yaml"};
+  }
+  if (Exists(dir / "yarn.lock")) {
+    if (Exists(dir / ".yarnrc.yml")) {
+      return {"yarn", dir / "yarn.lock", {"yarn", "install", "--immutable"}, modules / ".yarn-state.yml"};
+    }
+    return {"yarn", dir / "yarn.lock", {"yarn", "install", "--frozen-lockfile"}, modules / ".yarn-integrity"};
+  }
+  for (const char* name : {"bun.lock", "bun.lockb"}) {
+    if (Exists(dir / name)) return {"bun", dir / name, {"bun", "install", "--frozen-lockfile"}, {}};
+  }
+  return {"npm", {}, {"npm", "install", "--no-audit", "--no-fund"}, modules / ".package-lock.json"};
+}
+
+bool LooksLikeNetworkFailure(const std::string& output) {
+  static constexpr std::array<std::string_view, 14> kMarkers = {
+      "ECONNREFUSED", "ECONNRESET",   "ETIMEDOUT",          "ESOCKETTIMEDOUT", "ENOTFOUND",
+      "EAI_AGAIN",    "ENETUNREACH",  "EHOSTUNREACH",       "EPIPE",           "ERR_SOCKET_TIMEOUT",
+      "socket hang up", "network request", "request to http", "ETARGET_UNREACHABLE"};
+  for (auto marker : kMarkers) {
+    if (output.find(marker) != std::string::npos) return true;
+  }
+  // "npm error code E503", "npm ERR! code E502": the registry is having a bad moment.
+  for (std::size_t at = output.find("code E5"); at != std::string::npos; at = output.find("code E5", at + 1)) {
+    if (at + 8 < output.size() && std::isdigit(static_cast<unsigned char>(output[at + 7])) &&
+        std::isdigit(static_cast<unsigned char>(output[at + 8]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mode, const fs::path& npm_cache,
+                           const std::map<std::string, std::string>& env) {
+  const PackageManager pm = DetectPackageManager(dir);
+  nlohmann::json outputs = {{"installed", false}, {"package_manager", pm.name}};
+  if (mode == InstallMode::none) return StepResult::Ok(outputs);
+  if (mode == InstallMode::ci && pm.lockfile.empty()) {
+    return StepResult::Terminal("install = 'ci' needs a lockfile, and " + dir.string() +
+                                " has none (package-lock.json, pnpm-lock.yaml, yarn.lock or bun.lock)");
+  }
+  if (mode == InstallMode::automatic && NodeModulesInStep(dir, pm)) {
+    ctx.log("node_modules is in step with " + pm.lockfile.filename().string() + ": not installing again");
+    return StepResult::Ok(outputs);
+  }
+  if (pm.lockfile.empty()) ctx.warn("no lockfile in " + dir.string() + ": running `npm install`, which resolves versions anew");
+
+  ProcessSpec spec;
+  spec.argv = pm.frozen_install;
+  spec.cwd = dir.string();
+  spec.env = env;
+  // One cache per repository: npm's, and pnpm's and yarn's stores beside it.
+  spec.env["npm_config_cache"] = npm_cache.string();
+  spec.env["npm_config_store_dir"] = (npm_cache / "pnpm-store").string();
+  spec.env["YARN_CACHE_FOLDER"] = (npm_cache / "yarn").string();
+  spec.env["npm_config_update_notifier"] = "false";
+  spec.env["npm_config_progress"] = "false";
+  spec.tail_bytes = 64 * 1024;
+  std::string command;
+  for (const auto& arg : spec.argv) command += (command.empty() ? "" : " ") + arg;
+  ctx.log("installing packages: " + command + " (cache " + npm_cache.string() + ")");
+  ctx.progress(5, "installing packages with " + pm.name);
+
+  ProcessResult result = ctx.run(spec);
+  if (!result.started) {
+    return StepResult::Terminal("cannot run `" + command + "` in " + dir.string() + ": " + result.error);
+  }
+  if (result.cancelled || result.timed_out) {
+    return StepResult::Terminal("`" + command + "` was stopped (" + (result.cancelled ? "cancelled" : "timed out") + ")");
+  }
+  if (!result.ok()) {
+    const std::string tail = Tail(result.output_tail, 4000);
+    const std::string message = "`" + command + "` failed in " + dir.string() + " (exit " +
+                                std::to_string(result.exit_code) + "):\n" + tail;
+    if (LooksLikeNetworkFailure(result.output_tail)) return StepResult::Retryable(message);
+    return StepResult::Terminal(message);
+  }
+  outputs["installed"] = true;
+  return StepResult::Ok(outputs);
+}
+
+}  // namespace kiln::nx

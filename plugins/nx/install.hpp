@@ -1,0 +1,43 @@
+// Installing an NX workspace's packages with the package manager its lockfile names.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kiln/step_result.hpp"
+#include "nx_config.hpp"
+
+namespace kiln {
+class StepContext;
+}
+
+namespace kiln::nx {
+
+struct PackageManager {
+  std::string name;                  // "npm", "pnpm", "yarn", "bun"
+  std::filesystem::path lockfile;    // empty when the workspace has none
+  std::vector<std::string> frozen_install;  // argv of the install that honours the lockfile as is
+  /// A file the package manager writes into node_modules after an install; node_modules is
+  /// taken as in step with the lockfile when it is at least as new as the lockfile.
+  std::filesystem::path install_marker;
+};
+
+/// The package manager of the workspace at `dir`, by its lockfile: package-lock.json or
+/// npm-shrinkwrap.json → npm ci; pnpm-lock.yaml → pnpm; yarn.lock → yarn (--immutable
+/// with .yarnrc.yml, else --frozen-lockfile); bun.lock(b) → bun. npm without a lockfile.
+PackageManager DetectPackageManager(const std::filesystem::path& dir);
+
+/// True when the install's output says it failed on the network (npm's ECONNREFUSED,
+/// ETIMEDOUT, ENOTFOUND, EAI_AGAIN, ECONNRESET, a 5xx from the registry, ...): worth a retry.
+bool LooksLikeNetworkFailure(const std::string& output);
+
+/// Installs the workspace's packages per `mode`, with the package manager's cache in
+/// `npm_cache` (one per repository) and `env` (the step's env) on top.
+/// Ok (outputs: {"installed": bool, "package_manager": name}), Retryable on network
+/// failures, Terminal otherwise (no lockfile with mode ci, out-of-sync lockfile, ...).
+StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
+                           const std::filesystem::path& npm_cache, const std::map<std::string, std::string>& env);
+
+}  // namespace kiln::nx

@@ -1,0 +1,104 @@
+#include "language.hpp"
+
+#include <gtest/gtest.h>
+
+#include "install.hpp"
+#include "support/temp_dir.hpp"
+#include "workspace.hpp"
+
+namespace kiln::nx {
+namespace {
+
+using kiln::testing::TempDir;
+using kiln::testing::WriteFile;
+
+TEST(Language, DetectedFromMarkerFilesNodeLast) {
+  TempDir dir("kiln-nx-lang");
+  WriteFile(dir / "java/pom.xml", "");
+  WriteFile(dir / "java/package.json", "{}");
+  WriteFile(dir / "gradle/build.gradle.kts", "");
+  WriteFile(dir / "dotnet/App.csproj", "");
+  WriteFile(dir / "sln/All.sln", "");
+  WriteFile(dir / "go/go.mod", "module x\n");
+  WriteFile(dir / "py/pyproject.toml", "");
+  WriteFile(dir / "node/package.json", "{}");
+  WriteFile(dir / "none/project.json", "{}");
+  EXPECT_EQ(DetectLanguage(dir / "java"), Language::java);
+  EXPECT_EQ(DetectLanguage(dir / "gradle"), Language::java);
+  EXPECT_EQ(DetectLanguage(dir / "dotnet"), Language::dotnet);
+  EXPECT_EQ(DetectLanguage(dir / "sln"), Language::dotnet);
+  EXPECT_EQ(DetectLanguage(dir / "go"), Language::go);
+  EXPECT_EQ(DetectLanguage(dir / "py"), Language::python);
+  EXPECT_EQ(DetectLanguage(dir / "node"), Language::node);
+  EXPECT_EQ(DetectLanguage(dir / "none"), Language::unknown);
+  EXPECT_EQ(DetectLanguage(dir / "missing"), Language::unknown);
+}
+
+TEST(Language, WorkspaceScanSkipsNodeModulesAndBuildOutput) {
+  TempDir dir("kiln-nx-lang");
+  WriteFile(dir / "apps/api/go.mod", "");
+  WriteFile(dir / "node_modules/some/pom.xml", "");
+  WriteFile(dir / "dist/x/App.csproj", "");
+  WriteFile(dir / ".git/pyproject.toml", "");
+  WriteFile(dir / "package.json", "{}");
+  EXPECT_EQ(DetectWorkspaceLanguages(dir.path()), (std::set<Language>{Language::go, Language::node}));
+}
+
+TEST(Language, CacheEnvPointsUnderTheRepositoryCache) {
+  const auto env = DependencyCacheEnv({Language::java, Language::go, Language::dotnet, Language::python}, "/c/r");
+  EXPECT_EQ(env.at("npm_config_cache"), "/c/r/npm");
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Dmaven.repo.local=/c/r/maven");
+  EXPECT_EQ(env.at("GRADLE_USER_HOME"), "/c/r/gradle");
+  EXPECT_EQ(env.at("GOMODCACHE"), "/c/r/go/mod");
+  EXPECT_EQ(env.at("GOCACHE"), "/c/r/go/build");
+  EXPECT_EQ(env.at("NUGET_PACKAGES"), "/c/r/nuget");
+  EXPECT_EQ(env.at("PIP_CACHE_DIR"), "/c/r/pip");
+  const auto node_only = DependencyCacheEnv({Language::node}, "/c/r");
+  EXPECT_EQ(node_only.size(), 1u);
+}
+
+TEST(Language, StepEnvWinsAndMavenOptsAreKept) {
+  const auto env = DependencyCacheEnv({Language::java, Language::go}, "/c/r",
+                                      {{"GOCACHE", "/mine"}, {"MAVEN_OPTS", "-Xmx1g"}});
+  EXPECT_EQ(env.count("GOCACHE"), 0u);  // the step's own value stays
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/r/maven");
+}
+
+TEST(RepositoryKey, SanitizedNameWithAHash) {
+  const auto key = RepositoryKey({{"repo", {{"name", "acme/shop"}, {"url", "https://x/acme/shop.git"}}}});
+  EXPECT_EQ(key.rfind("acme-shop-", 0), 0u) << key;
+  EXPECT_EQ(key.size(), std::string("acme-shop-").size() + 8);
+  // Names that sanitize alike stay apart.
+  EXPECT_NE(key, RepositoryKey({{"repo", {{"name", "acme-shop"}}}}));
+  // Without a name: the URL, never its credentials.
+  const auto from_url = RepositoryKey({{"repo", {{"url", "https://user:s3cret@git.example/acme/shop.git"}}}});
+  EXPECT_EQ(from_url.find("s3cret"), std::string::npos);
+  EXPECT_EQ(from_url.rfind("git.example-acme-shop-", 0), 0u) << from_url;
+  EXPECT_EQ(RepositoryKey(nlohmann::json::object()), "local");
+  EXPECT_EQ(RepositoryKey({{"repo", {{"name", ".."}}}}).rfind("repo-", 0), 0u);
+}
+
+TEST(PackageManager, FromTheLockfile) {
+  TempDir dir("kiln-nx-pm");
+  EXPECT_EQ(DetectPackageManager(dir.path()).frozen_install,
+            (std::vector<std::string>{"npm", "install", "--no-audit", "--no-fund"}));
+  EXPECT_TRUE(DetectPackageManager(dir.path()).lockfile.empty());
+  WriteFile(dir / "yarn.lock", "");
+  EXPECT_EQ(DetectPackageManager(dir.path()).name, "yarn");
+  WriteFile(dir / "pnpm-lock.yaml", "");
+  EXPECT_EQ(DetectPackageManager(dir.path()).name, "pnpm");
+  WriteFile(dir / "package-lock.json", "{}");
+  EXPECT_EQ(DetectPackageManager(dir.path()).frozen_install[1], "ci");
+}
+
+TEST(PackageManager, NetworkFailuresAreToldApart) {
+  EXPECT_TRUE(LooksLikeNetworkFailure("npm error code ECONNREFUSED\nnpm error syscall connect"));
+  EXPECT_TRUE(LooksLikeNetworkFailure("npm error code E503\nnpm error 503 Service Unavailable"));
+  EXPECT_TRUE(LooksLikeNetworkFailure("npm error code EAI_AGAIN"));
+  EXPECT_FALSE(LooksLikeNetworkFailure("npm error code EUSAGE\nnpm error `npm ci` can only install packages when "
+                                       "your package.json and package-lock.json are in sync"));
+  EXPECT_FALSE(LooksLikeNetworkFailure("npm error code E404\nnpm error 404 Not Found - GET x"));
+}
+
+}  // namespace
+}  // namespace kiln::nx

@@ -1,0 +1,117 @@
+#include "workspace.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "kiln/step_context.hpp"
+
+namespace kiln::nx {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uint32_t Fnv1a(std::string_view text) {
+  std::uint32_t hash = 2166136261u;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+/// "https://user:token@host/acme/shop.git" -> "host/acme/shop".
+std::string UrlWithoutSchemeAndCredentials(std::string url) {
+  if (auto scheme = url.find("://"); scheme != std::string::npos) url.erase(0, scheme + 3);
+  auto slash = url.find('/');
+  auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
+  if (at != std::string::npos) url.erase(0, at + 1);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() > 4 && url.compare(url.size() - 4, 4, ".git") == 0) url.resize(url.size() - 4);
+  return url;
+}
+
+}  // namespace
+
+std::string RepositoryKey(const nlohmann::json& job) {
+  std::string name;
+  if (job.is_object() && job.contains("repo") && job["repo"].is_object()) {
+    const auto& repo = job["repo"];
+    if (repo.contains("name") && repo["name"].is_string()) name = repo["name"].get<std::string>();
+    if (name.empty() && repo.contains("url") && repo["url"].is_string()) {
+      name = UrlWithoutSchemeAndCredentials(repo["url"].get<std::string>());
+    }
+  }
+  if (name.empty()) return "local";
+  std::string key;
+  for (char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '_' || c == '-';
+    key += plain ? c : '-';
+  }
+  if (key.size() > 80) key.resize(80);
+  if (key.find_first_not_of('.') == std::string::npos) key = "repo";  // never "." or ".."
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "-%08x", Fnv1a(name));
+  return key + suffix;
+}
+
+RepoCache RepoCacheFor(StepContext& ctx) {
+  return RepoCache{fs::path(ctx.build_cache_dir()) / RepositoryKey(ctx.job())};
+}
+
+fs::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error) {
+  fs::path path(dir);
+  if (path.is_relative()) path = fs::path(ctx.workspace()) / path;
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    *error = "directory " + path.string() + " does not exist";
+    return {};
+  }
+  fs::path canonical = fs::canonical(path, ec);
+  if (ec) {
+    *error = "cannot resolve " + path.string() + ": " + ec.message();
+    return {};
+  }
+  return canonical;
+}
+
+RepoLock::RepoLock(StepContext& ctx, const fs::path& lock_file) {
+  std::error_code ec;
+  fs::create_directories(lock_file.parent_path(), ec);
+  fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    error_ = "cannot open " + lock_file.string() + ": " + std::strerror(errno);
+    return;
+  }
+  bool told = false;
+  while (!ctx.cancelled()) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      held_ = true;
+      return;
+    }
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      error_ = "cannot lock " + lock_file.string() + ": " + std::strerror(errno);
+      return;
+    }
+    if (!told) {
+      ctx.log("waiting for another NX build of this repository to finish (" + lock_file.string() + ")");
+      told = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  error_ = "cancelled while waiting for " + lock_file.string();
+}
+
+RepoLock::~RepoLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+}  // namespace kiln::nx

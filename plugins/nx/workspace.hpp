@@ -1,0 +1,71 @@
+// Where an NX workspace is, and where one repository's caches live in the build cache.
+//
+// Layout under StepContext::build_cache_dir() (`build.build_cache_path`), one directory per
+// repository so that jobs of different repositories never share or poison a cache:
+//
+//   <build cache>/<repo key>/npm             npm's cache (npm_config_cache), pnpm/yarn stores inside
+//   <build cache>/<repo key>/maven|gradle|go|nuget|pip   other languages' dependency caches
+//   <build cache>/<repo key>/nx/cache        NX_CACHE_DIRECTORY: task outputs, kept between jobs
+//   <build cache>/<repo key>/nx/workspace-data  NX_WORKSPACE_DATA_DIRECTORY: NX's task database
+//                                            (without it NX forgets what its cache holds), its
+//                                            project graph and file hashes
+//   <build cache>/<repo key>/nx/.lock        held while NX runs (see RepoLock)
+//   <build cache>/<repo key>/nx/runs         each run's profile, removed after reading
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace kiln {
+class StepContext;
+}
+
+namespace kiln::nx {
+
+/// A directory name for the job's repository: job.repo.name (else its URL without scheme,
+/// credentials and ".git") with every character outside [A-Za-z0-9._-] replaced, and a
+/// short hash of the original so that two names that sanitize alike stay apart:
+/// "acme/shop" -> "acme-shop-1f0e3c2a". "local" for a job without a repository.
+std::string RepositoryKey(const nlohmann::json& job);
+
+struct RepoCache {
+  std::filesystem::path root;  // <build cache>/<repo key>
+  std::filesystem::path nx() const { return root / "nx"; }
+  std::filesystem::path nx_cache() const { return root / "nx" / "cache"; }
+  std::filesystem::path nx_workspace_data() const { return root / "nx" / "workspace-data"; }
+  std::filesystem::path runs() const { return root / "nx" / "runs"; }
+  std::filesystem::path npm() const { return root / "npm"; }
+};
+
+RepoCache RepoCacheFor(StepContext& ctx);
+
+/// Resolves a step's `dir` argument: relative paths are relative to the job's workspace.
+/// Returns the canonical path, or an empty path with `error` set ("... does not exist").
+std::filesystem::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error);
+
+/// An exclusive lock on one repository's NX state (cache, task database, project graph),
+/// so two jobs of the same repository on this machine run NX one after the other: NX's
+/// run summary and graph cache are not written for concurrent writers. Another process
+/// (another worker) using the same build cache honours it too (flock).
+class RepoLock {
+ public:
+  /// Waits for the lock, polling `ctx.cancelled()`; logs once when it has to wait.
+  RepoLock(StepContext& ctx, const std::filesystem::path& lock_file);
+  ~RepoLock();
+  RepoLock(const RepoLock&) = delete;
+  RepoLock& operator=(const RepoLock&) = delete;
+
+  /// False when the step was cancelled while waiting, or the lock file cannot be opened
+  /// (then `error()` says why).
+  bool held() const { return held_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  int fd_ = -1;
+  bool held_ = false;
+  std::string error_;
+};
+
+}  // namespace kiln::nx
