@@ -142,7 +142,9 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
   destination = WithTransport(destination);
   bool to_registry = destination.rfind("docker://", 0) == 0;
 
-  std::vector<std::string> push = {"push"};
+  // buildah 1.28 retries a push 3 times whatever --retry says; keep its pauses short and
+  // leave longer backoff to the step's retry policy.
+  std::vector<std::string> push = {"push", "--retry-delay", "500ms"};
   if (!config.tls_verify) push.push_back("--tls-verify=false");
 
   fs::path authfile;
