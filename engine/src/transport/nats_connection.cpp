@@ -127,6 +127,7 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsConfig
 NatsConnection::~NatsConnection() {
   if (kv_ != nullptr) kvStore_Destroy(kv_);
   if (js_ != nullptr) jsCtx_Destroy(js_);
+  closing_.store(true);
   if (nc_ != nullptr) {
     natsConnection_FlushTimeout(nc_, 2000);
     natsConnection_Close(nc_);
@@ -144,7 +145,9 @@ void NatsConnection::Flush(int timeout_ms) {
   natsConnection_FlushTimeout(nc_, timeout_ms);
 }
 
-void NatsConnection::OnDisconnected(natsConnection*, void*) { spdlog::warn("nats: disconnected; reconnecting"); }
+void NatsConnection::OnDisconnected(natsConnection*, void* closure) {
+  if (!static_cast<NatsConnection*>(closure)->closing_.load()) spdlog::warn("nats: disconnected; reconnecting");
+}
 
 void NatsConnection::OnReconnected(natsConnection* nc, void* closure) {
   auto* self = static_cast<NatsConnection*>(closure);

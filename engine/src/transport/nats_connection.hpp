@@ -55,6 +55,7 @@ class NatsConnection {
   jsCtx* js_ = nullptr;
   kvStore* kv_ = nullptr;
   std::atomic<int> reconnects_{0};
+  std::atomic<bool> closing_{false};
 };
 
 }  // namespace kiln
