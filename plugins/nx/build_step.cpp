@@ -184,7 +184,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " + cache.root.string());
   const auto env = NxEnvironment(cache, languages, args.env);
 
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm(), env);
+  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;

@@ -74,7 +74,7 @@ bool LooksLikeNetworkFailure(const std::string& output) {
   return false;
 }
 
-StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mode, const fs::path& npm_cache,
+StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mode, const fs::path& npm_area,
                            const std::map<std::string, std::string>& env) {
   const PackageManager pm = DetectPackageManager(dir);
   nlohmann::json outputs = {{"installed", false}, {"package_manager", pm.name}};
@@ -93,10 +93,11 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
   spec.argv = pm.frozen_install;
   spec.cwd = dir.string();
   spec.env = env;
-  // One cache per repository: npm's, and pnpm's and yarn's stores beside it.
+  // One npm area per repository: npm's cache, and pnpm's and yarn's stores beside it.
+  const fs::path npm_cache = npm_area / "npm";
   spec.env["npm_config_cache"] = npm_cache.string();
-  spec.env["npm_config_store_dir"] = (npm_cache / "pnpm-store").string();
-  spec.env["YARN_CACHE_FOLDER"] = (npm_cache / "yarn").string();
+  spec.env["npm_config_store_dir"] = (npm_area / "pnpm-store").string();
+  spec.env["YARN_CACHE_FOLDER"] = (npm_area / "yarn").string();
   spec.env["npm_config_update_notifier"] = "false";
   spec.env["npm_config_progress"] = "false";
   spec.tail_bytes = 64 * 1024;

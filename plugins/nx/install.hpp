@@ -33,11 +33,11 @@ PackageManager DetectPackageManager(const std::filesystem::path& dir);
 /// ETIMEDOUT, ENOTFOUND, EAI_AGAIN, ECONNRESET, a 5xx from the registry, ...): worth a retry.
 bool LooksLikeNetworkFailure(const std::string& output);
 
-/// Installs the workspace's packages per `mode`, with the package manager's cache in
-/// `npm_cache` (one per repository) and `env` (the step's env) on top.
+/// Installs the workspace's packages per `mode`, with the package manager's cache in the
+/// repository's npm area (`npm_area`/npm for npm, /yarn, /pnpm-store), `env` on top.
 /// Ok (outputs: {"installed": bool, "package_manager": name}), Retryable on network
 /// failures, Terminal otherwise (no lockfile with mode ci, out-of-sync lockfile, ...).
 StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
-                           const std::filesystem::path& npm_cache, const std::map<std::string, std::string>& env);
+                           const std::filesystem::path& npm_area, const std::map<std::string, std::string>& env);
 
 }  // namespace kiln::nx

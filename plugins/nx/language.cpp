@@ -31,10 +31,15 @@ bool HasExtension(const fs::path& name, std::initializer_list<std::string_view> 
 /// The language a single file marks, or unknown.
 Language MarkerLanguage(const fs::path& file_name) {
   const std::string name = file_name.string();
-  if (name == "pom.xml" || name == "build.gradle" || name == "build.gradle.kts") return Language::java;
+  if (name == "pom.xml" || name == "build.gradle" || name == "build.gradle.kts" || name == "settings.gradle" ||
+      name == "settings.gradle.kts") {
+    return Language::java;
+  }
   if (HasExtension(file_name, {".csproj", ".fsproj", ".vbproj", ".sln"})) return Language::dotnet;
-  if (name == "go.mod") return Language::go;
-  if (name == "pyproject.toml" || name == "setup.py" || name == "requirements.txt") return Language::python;
+  if (name == "go.mod" || name == "go.work") return Language::go;
+  if (name == "pyproject.toml" || name == "setup.py" || name == "requirements.txt" || name == "Pipfile") {
+    return Language::python;
+  }
   if (name == "package.json") return Language::node;
   return Language::unknown;
 }
@@ -91,13 +96,16 @@ std::set<Language> DetectWorkspaceLanguages(const fs::path& dir, std::size_t max
 
 std::map<std::string, std::string> DependencyCacheEnv(const std::set<Language>& languages, const fs::path& repo_cache,
                                                       const std::map<std::string, std::string>& user_env) {
+  // The areas and the paths inside them are the cache plugin's (plugins/cache,
+  // language_caches.cpp), rooted at one repository's directory instead of the whole cache.
   std::map<std::string, std::string> env;
   auto set = [&](const std::string& key, const fs::path& value) {
     if (!user_env.count(key)) env[key] = value.string();
   };
-  set("npm_config_cache", repo_cache / "npm");
+  set("npm_config_cache", repo_cache / "npm" / "npm");
+  set("YARN_CACHE_FOLDER", repo_cache / "npm" / "yarn");
   if (languages.count(Language::java)) {
-    std::string maven_opts = "-Dmaven.repo.local=" + (repo_cache / "maven").string();
+    std::string maven_opts = "-Dmaven.repo.local=" + (repo_cache / "maven" / "repository").string();
     if (auto it = user_env.find("MAVEN_OPTS"); it != user_env.end() && !it->second.empty()) {
       // The step's own repository setting, if it has one, is the one that counts.
       maven_opts = it->second.find("maven.repo.local") != std::string::npos ? it->second
@@ -106,7 +114,7 @@ std::map<std::string, std::string> DependencyCacheEnv(const std::set<Language>& 
     env["MAVEN_OPTS"] = maven_opts;
     set("GRADLE_USER_HOME", repo_cache / "gradle");
   }
-  if (languages.count(Language::dotnet)) set("NUGET_PACKAGES", repo_cache / "nuget");
+  if (languages.count(Language::dotnet)) set("NUGET_PACKAGES", repo_cache / "nuget" / "packages");
   if (languages.count(Language::go)) {
     set("GOMODCACHE", repo_cache / "go" / "mod");
     set("GOCACHE", repo_cache / "go" / "build");

@@ -42,7 +42,7 @@ StepResult RunProjects(StepContext& ctx, const nlohmann::json& raw_args, const N
   }
   const RepoCache cache = RepoCacheFor(ctx);
   const auto env = NxEnvironment(cache, DetectWorkspaceLanguages(dir), args.env);
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm(), env);
+  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;

@@ -3,8 +3,9 @@
 // Layout under StepContext::build_cache_dir() (`build.build_cache_path`), one directory per
 // repository so that jobs of different repositories never share or poison a cache:
 //
-//   <build cache>/<repo key>/npm             npm's cache (npm_config_cache), pnpm/yarn stores inside
-//   <build cache>/<repo key>/maven|gradle|go|nuget|pip   other languages' dependency caches
+//   <build cache>/<repo key>/npm/npm         npm's cache (npm_config_cache); npm/yarn, npm/pnpm-store
+//   <build cache>/<repo key>/maven|gradle|go|nuget|pip   other languages' dependency caches,
+//                                            inside each area the cache plugin's paths
 //   <build cache>/<repo key>/nx/cache        NX_CACHE_DIRECTORY: task outputs, kept between jobs
 //   <build cache>/<repo key>/nx/workspace-data  NX_WORKSPACE_DATA_DIRECTORY: NX's task database
 //                                            (without it NX forgets what its cache holds), its
@@ -36,7 +37,7 @@ struct RepoCache {
   std::filesystem::path nx_cache() const { return root / "nx" / "cache"; }
   std::filesystem::path nx_workspace_data() const { return root / "nx" / "workspace-data"; }
   std::filesystem::path runs() const { return root / "nx" / "runs"; }
-  std::filesystem::path npm() const { return root / "npm"; }
+  std::filesystem::path npm_area() const { return root / "npm"; }
 };
 
 RepoCache RepoCacheFor(StepContext& ctx);

@@ -149,7 +149,7 @@ TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheRepositoryNpmCache) {
   ASSERT_TRUE(CopyFixture(dir, /*with_modules=*/false));
   // The repository's npm cache, as an earlier job of it left it; npm may not go online, so
   // the install can only succeed if npm ci is pointed at exactly this cache.
-  const fs::path npm_cache = harness_.build_cache_dir() / RepositoryKey(harness_.job) / "npm";
+  const fs::path npm_cache = harness_.build_cache_dir() / RepositoryKey(harness_.job) / "npm" / "npm";
   fs::create_directories(npm_cache.parent_path());
   ShellIn(harness_.workspace(), "cp -a '" + (testing::InstalledFixtureModules().parent_path() / "npm-cache").string() +
                                     "' '" + npm_cache.string() + "'");

@@ -46,22 +46,23 @@ TEST(Language, WorkspaceScanSkipsNodeModulesAndBuildOutput) {
 
 TEST(Language, CacheEnvPointsUnderTheRepositoryCache) {
   const auto env = DependencyCacheEnv({Language::java, Language::go, Language::dotnet, Language::python}, "/c/r");
-  EXPECT_EQ(env.at("npm_config_cache"), "/c/r/npm");
-  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Dmaven.repo.local=/c/r/maven");
+  EXPECT_EQ(env.at("npm_config_cache"), "/c/r/npm/npm");
+  EXPECT_EQ(env.at("YARN_CACHE_FOLDER"), "/c/r/npm/yarn");
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Dmaven.repo.local=/c/r/maven/repository");
   EXPECT_EQ(env.at("GRADLE_USER_HOME"), "/c/r/gradle");
   EXPECT_EQ(env.at("GOMODCACHE"), "/c/r/go/mod");
   EXPECT_EQ(env.at("GOCACHE"), "/c/r/go/build");
-  EXPECT_EQ(env.at("NUGET_PACKAGES"), "/c/r/nuget");
+  EXPECT_EQ(env.at("NUGET_PACKAGES"), "/c/r/nuget/packages");
   EXPECT_EQ(env.at("PIP_CACHE_DIR"), "/c/r/pip");
   const auto node_only = DependencyCacheEnv({Language::node}, "/c/r");
-  EXPECT_EQ(node_only.size(), 1u);
+  EXPECT_EQ(node_only.size(), 2u);  // npm and yarn's caches only
 }
 
 TEST(Language, StepEnvWinsAndMavenOptsAreKept) {
   const auto env = DependencyCacheEnv({Language::java, Language::go}, "/c/r",
                                       {{"GOCACHE", "/mine"}, {"MAVEN_OPTS", "-Xmx1g"}});
   EXPECT_EQ(env.count("GOCACHE"), 0u);  // the step's own value stays
-  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/r/maven");
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/r/maven/repository");
 }
 
 TEST(RepositoryKey, SanitizedNameWithAHash) {
