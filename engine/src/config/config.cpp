@@ -115,8 +115,8 @@ class ConfigLoader {
     }
     std::set<std::string> seen;
     for (auto it = root.begin(); it != root.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      const YAML::Node key = it->first;  // a copy: `it->` yields a proxy that dies with the statement
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) {
         Problem(*path_ + ": a section name must be a plain name " + AtLine(key));
         continue;
@@ -154,7 +154,7 @@ class ConfigLoader {
     if (!IsSectionMap(section, section_key, value, "settings") || value.IsNull()) return;
     std::set<std::string> seen;
     for (auto it = value.begin(); it != value.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;
       if (!key.IsScalar()) {
         Problem(section + ": a key must be a plain name " + AtLine(key));
         continue;
@@ -169,7 +169,8 @@ class ConfigLoader {
         Problem(name + ": unknown key " + AtLine(key) + UnknownKeyHint(section, key.Scalar()));
         continue;
       }
-      auto applied = spec->apply(config_, Input::FromNode(it->second));
+      const YAML::Node key_value = it->second;
+      auto applied = spec->apply(config_, Input::FromNode(key_value));
       if (!applied) Problem(name + ": " + applied.error() + " " + AtLine(key));
       origin_[name] = AtLine(key);
     }
@@ -194,7 +195,7 @@ class ConfigLoader {
   void ApplySecrets(const YAML::Node& section_key, const YAML::Node& value) {
     if (!IsSectionMap("secrets", section_key, value, "name: env:VARIABLE | file:PATH") || value.IsNull()) return;
     for (auto it = value.begin(); it != value.end(); ++it) {
-      const YAML::Node& key = it->first;
+      const YAML::Node key = it->first;
       if (!key.IsScalar() || !config_schema::IsSecretName(key.Scalar())) {
         Problem("secrets: '" + (key.IsScalar() ? key.Scalar() : std::string("?")) +
                 "' is not a valid secret name ([A-Za-z_][A-Za-z0-9_-]*) " + AtLine(key));
@@ -205,7 +206,7 @@ class ConfigLoader {
         Problem(name + ": duplicate key " + AtLine(key));
         continue;
       }
-      const YAML::Node& spec = it->second;
+      const YAML::Node spec = it->second;
       if (!spec.IsScalar()) {
         // Never show the value: a secret pasted in place of its reference must not leak.
         Problem(name + ": expected 'env:VARIABLE' or 'file:PATH', got " +

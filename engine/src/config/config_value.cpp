@@ -326,7 +326,7 @@ Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& pat
   }
   nlohmann::json object = nlohmann::json::object();
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: `it->` yields a proxy that dies with the statement
     if (!key.IsScalar()) return MakeError(path + ": a key must be a plain name " + Location(file, key));
     const std::string child = path + "." + key.Scalar();
     if (object.contains(key.Scalar())) return MakeError(child + ": duplicate key " + Location(file, key));
