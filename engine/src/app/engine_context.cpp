@@ -1,0 +1,44 @@
+#include "app/engine_context.hpp"
+
+#include <filesystem>
+
+#include "log/logging.hpp"
+
+namespace kiln {
+
+Result<std::unique_ptr<EngineContext>> SetUpEngine(const GlobalOptions& options, const EngineSetup& setup) {
+  EnvLookup env = ProcessEnvironment();
+  auto config = LoadConfig(ConfigPathFrom(options.config_path, env), env);
+  if (!config) return MakeError(config.error());
+
+  auto engine = std::make_unique<EngineContext>();
+  engine->config = std::move(config.value());
+  if (options.nats_url) engine->config.nats.url = *options.nats_url;
+  SetUpLogging(engine->config.logging, &engine->redactor);
+  engine->secrets = std::make_unique<SecretStore>(engine->config.secrets, engine->redactor, env);
+
+  engine->plugins = std::make_unique<PluginHost>();
+  if (setup.load_plugins) {
+    std::vector<std::string> extra;
+    for (const auto& dir : engine->config.plugins.dirs) {
+      std::filesystem::path p(dir);
+      if (!p.is_absolute() && !engine->config.base_dir.empty()) p = std::filesystem::path(engine->config.base_dir) / p;
+      extra.push_back(p.lexically_normal().string());
+    }
+    engine->plugins->load_dirs(PluginHost::DefaultDirs(extra));
+    for (const auto& problem : engine->plugins->problems()) {
+      Log(spdlog::level::warn, "plugin skipped: " + problem.file + ": " + problem.reason);
+    }
+    if (setup.configure_plugins) {
+      auto errors = engine->plugins->configure(engine->config.plugin_sections);
+      if (!errors.empty()) {
+        std::string message = "configuration (" + engine->config.source + "):";
+        for (const auto& error : errors) message += "\n  " + error;
+        return MakeError(message);
+      }
+    }
+  }
+  return engine;
+}
+
+}  // namespace kiln

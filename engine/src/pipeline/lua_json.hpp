@@ -1,0 +1,25 @@
+// Lua values <-> JSON, for plugin step arguments and results and step outputs.
+//
+// Lua -> JSON: nil -> null; booleans; integers and finite floats; strings; a table whose
+// keys are exactly 1..n -> array; a table with string keys -> object; an empty table -> {}.
+// Anything else (functions, userdata, NaN, mixed or non-string keys, nesting deeper than
+// kMaxDepth, a cycle) is an error naming where it is ("args.tags[2]: a function").
+// No metamethod is ever called, so a hostile __index or __tostring cannot run here.
+#pragma once
+
+#include <string>
+
+#include <lua.hpp>
+#include <nlohmann/json.hpp>
+
+#include "util/result.hpp"
+
+namespace kiln {
+
+inline constexpr int kMaxJsonDepth = 64;
+
+Result<nlohmann::json> LuaToJson(lua_State* L, int index, const std::string& path);
+/// Pushes `value` as a Lua value (null -> nil). May raise a Lua memory error.
+void PushJson(lua_State* L, const nlohmann::json& value);
+
+}  // namespace kiln

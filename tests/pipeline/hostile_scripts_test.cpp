@@ -1,0 +1,131 @@
+// Pipeline scripts are untrusted input. Each case here tries to escape the sandbox or
+// exhaust the worker; each must end in a clear failure of its own job: never a crash of
+// the test process, never a hang, never a file touched outside the workspace.
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "support/pipeline_fixture.hpp"
+
+namespace kiln::testing {
+namespace {
+
+struct HostileCase {
+  const char* name;
+  const char* script;        // may contain CANARY, replaced by a path that must never be created
+  const char* expected;      // a substring of the job's error
+};
+
+// clang-format off
+const HostileCase kCases[] = {
+  {"io_library", "io.open('CANARY', 'w'):write('x')", "global 'io'"},
+  {"os_execute", "os.execute('touch CANARY')", "field 'execute'"},
+  {"os_exit", "os.exit(1)", "field 'exit'"},
+  {"os_getenv", "return os.getenv('HOME')", "field 'getenv'"},
+  {"os_remove", "os.remove('CANARY')", "field 'remove'"},
+  {"require", "local o = require('os') o.execute('touch CANARY')", "global 'require'"},
+  {"package_loadlib", "package.loadlib('libc.so.6', 'system')", "global 'package'"},
+  {"dofile", "dofile('/etc/passwd')", "global 'dofile'"},
+  {"loadfile", "loadfile('/etc/passwd')()", "global 'loadfile'"},
+  {"debug_library", "debug.sethook()", "global 'debug'"},
+  {"string_dump", "load(string.dump(function() end))()", "field 'dump'"},
+  {"bytecode_via_load", "local f, e = load('\\27Lua\\84\\0\\25\\147\\13\\10\\26\\10') assert(f, e)", "binary chunk"},
+  {"bytecode_via_reader", "local parts = {'\\27Lua', '\\84\\0'} local i = 0 "
+                          "local f, e = load(function() i = i + 1 return parts[i] end) assert(f, e)", "binary chunk"},
+  {"collectgarbage", "collectgarbage('stop')", "global 'collectgarbage'"},
+  {"coroutine_loop", "local co = coroutine.wrap(function() while true do coroutine.yield() end end) while true do co() end",
+                     "global 'coroutine'"},
+  {"infinite_loop", "while true do end", "instruction limit"},
+  {"loop_swallowing_errors_with_pcall", "while true do pcall(function() while true do end end) end", "instruction limit"},
+  {"xpcall_handler_loop", "while true do xpcall(function() while true do end end, function() while true do end end) end",
+                          "instruction limit"},
+  {"loop_inside_a_step", "kiln.step('spin', function() while true do end end)", "instruction limit"},
+  {"memory_bomb_table", "local t = {} while true do t[#t + 1] = string.rep('x', 1024 * 1024) .. #t end", "memory limit"},
+  {"memory_bomb_rep", "local s = string.rep('x', 10 * 1024 * 1024 * 1024)", "memory limit"},
+  {"memory_bomb_concat", "local s = 'x' while true do s = s .. s end", "memory limit"},
+  {"memory_bomb_swallowed_by_pcall",
+   "local t = {} for i = 1, 1e9 do pcall(function() t[#t + 1] = string.rep('y', 1e6) .. i end) end", "limit"},
+  {"deep_recursion", "local function f(n) return 1 + f(n + 1) end f(1)", "stack overflow"},
+  {"deep_recursion_through_pcall", "local function f() pcall(f) f() end f()", "limit"},
+  {"string_metatable", "getmetatable('').__index = { upper = function() end }", "attempt to index a string value"},
+  {"setmetatable_on_globals", "setmetatable(_G, nil)", "protected metatable"},
+  {"replace_kiln", "kiln = { step = function() end }", "part of the pipeline API"},
+  {"error_object_tostring_throws",
+   "error(setmetatable({}, { __tostring = function() error('boom') end }))", "error object is a table value"},
+  {"error_object_tostring_loops",
+   "error(setmetatable({}, { __tostring = function() while true do end end }))", "error object is a table value"},
+  {"tostring_metamethod_loop",
+   "kiln.log(setmetatable({}, { __tostring = function() while true do end end }))", "instruction limit"},
+  // Hooks are off while a finalizer runs: a looping __gc could never be stopped.
+  {"finalizer_loop_at_close", "setmetatable({}, { __gc = function() while true do end end })", "__gc finalizers are not allowed"},
+  {"finalizer_loop_during_gc", "for i = 1, 1e6 do setmetatable({}, { __gc = function() while true do end end }) end",
+                               "__gc finalizers are not allowed"},
+  {"huge_error_message", "error(string.rep('e', 1024 * 1024))", "eeee"},
+  {"step_function_not_a_function", "kiln.step('x', 42)", "expected kiln.step(name, [options], function)"},
+  {"exec_with_no_command", "kiln.step('x', function() kiln.exec { cmd = {} } end)", "cmd must be a non-empty list"},
+  {"exists_outside_workspace", "return kiln.exists('/etc/passwd')", "outside the job's workspace"},
+  {"exists_through_dotdot", "return kiln.exists('../../../../etc/passwd')", "outside the job's workspace"},
+  {"function_as_plugin_argument", "probe.echo { f = function() end }", "a function cannot be passed on"},
+  {"cyclic_table_as_plugin_argument", "local t = {} t.t = t probe.echo(t)", "nested deeper"},
+  {"unknown_secret", "kiln.secret('nope')", "secret 'nope' is not configured"},
+};
+// clang-format on
+
+class HostileScript : public ::testing::TestWithParam<HostileCase> {};
+
+TEST_P(HostileScript, EndsInAClearFailureOfItsJob) {
+  const HostileCase& c = GetParam();
+  PipelineFixture fixture;
+  fixture.config.pipelines.instruction_limit = 20'000'000;
+  fixture.config.pipelines.memory_limit = 32ull * 1024 * 1024;
+  const std::string canary = (fixture.root / "outside" / "canary").string();
+  std::filesystem::create_directories(fixture.root / "outside");
+  std::string script = c.script;
+  for (std::size_t at; (at = script.find("CANARY")) != std::string::npos;) script.replace(at, 6, canary);
+
+  auto run = fixture.run(script);
+  EXPECT_EQ(run.outcome.status, JobStatus::failed) << c.name;
+  EXPECT_NE(run.outcome.error.find(c.expected), std::string::npos) << c.name << ": " << run.outcome.error;
+  EXPECT_LE(run.outcome.error.size(), 8192u) << "an error message is bounded";
+  EXPECT_FALSE(std::filesystem::exists(canary)) << c.name << " touched a file";
+  ASSERT_FALSE(run.events.empty());
+  EXPECT_EQ(run.events.back()["type"], "job.failed");
+}
+
+INSTANTIATE_TEST_SUITE_P(Corpus, HostileScript, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<HostileCase>& info) { return std::string(info.param.name); });
+
+TEST(HostileScriptExtra, FinalizerAddedAfterSetmetatableNeverRuns) {
+  // Lua marks an object for finalization only if __gc is there at setmetatable time.
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    local mt = {}
+    setmetatable({}, mt)
+    mt.__gc = function() while true do end end
+    for i = 1, 200000 do local t = { i } end
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, CyclicReturnValueIsDroppedNotFatal) {
+  PipelineFixture fixture;
+  auto run = fixture.run("local t = {} t.self = t return t");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, AJobAfterAHostileOneStartsClean) {
+  PipelineFixture fixture;
+  fixture.run("x_global = 1 string.upper = nil");
+  auto run = fixture.run("assert(x_global == nil) assert(string.upper('a') == 'A')");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, SyntaxErrorCarriesFileAndLine) {
+  PipelineFixture fixture;
+  auto run = fixture.run("local x = 1\nlocal y = = 2\n");
+  EXPECT_EQ(run.outcome.status, JobStatus::failed);
+  EXPECT_NE(run.outcome.error.find("pipeline.lua:2:"), std::string::npos) << run.outcome.error;
+}
+
+}  // namespace
+}  // namespace kiln::testing
