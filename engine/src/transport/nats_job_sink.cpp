@@ -30,6 +30,7 @@ void NatsJobSink::LoseLease(const char* where) {
 WriteOutcome NatsJobSink::WriteStateLocked() {
   std::string error;
   auto outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+  last_write_ = std::chrono::steady_clock::now();
   if (outcome == WriteOutcome::ok) dirty_ = false;
   else if (outcome == WriteOutcome::conflict) LoseLease("state write");
   else spdlog::debug("job {}: state write deferred: {}", job_id_, error);
@@ -71,7 +72,10 @@ void NatsJobSink::publish(const nlohmann::json& event) {
   if (state_.apply(event)) {
     dirty_ = true;
     // A write that fails for lack of NATS is retried by the next change or the heartbeat.
-    if (WriteStateLocked() == WriteOutcome::conflict) return;
+    if (std::chrono::steady_clock::now() - last_write_ >= kStateWriteInterval &&
+        WriteStateLocked() == WriteOutcome::conflict) {
+      return;
+    }
   }
   PublishEvent(event);
 }
@@ -117,6 +121,12 @@ void NatsJobSink::Heartbeat() {
   auto stored = store_.Get(job_id_, &error);
   if (!stored) return;  // NATS away (or deleted by hand): decide on the next write
   if (stored->revision != revision_) LoseLease("heartbeat check");
+}
+
+void NatsJobSink::FlushIfDue() {
+  if (lease_lost_.load()) return;
+  std::lock_guard lock(mutex_);
+  if (dirty_ && std::chrono::steady_clock::now() - last_write_ >= kStateWriteInterval) WriteStateLocked();
 }
 
 nlohmann::json NatsJobSink::state() const {

@@ -8,6 +8,11 @@
 // attempt still owns the job. Once a write finds a newer revision (lease lost), the sink
 // cancels the job and publishes nothing more: no result lands over a newer attempt.
 //
+// State writes are coalesced: a change is written at once when the last write is older than
+// kStateWriteInterval, else marked dirty and written by FlushIfDue() (the worker calls it a
+// few times a second) or by Finish(). The claim before the run and the final write are
+// always synchronous, so a short job costs two writes whatever its steps.
+//
 // Log lines are rate-limited (kLogLinesPerSecond, bursts of kLogBurst); the count of the
 // lines dropped is reported in the next line that passes.
 //
@@ -33,6 +38,7 @@ class NatsJobSink : public EventSink {
  public:
   static constexpr double kLogLinesPerSecond = 50;
   static constexpr double kLogBurst = 200;
+  static constexpr std::chrono::milliseconds kStateWriteInterval{500};
 
   NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
               CancellationToken* job_cancel);
@@ -47,6 +53,8 @@ class NatsJobSink : public EventSink {
   bool Finish(const nlohmann::json& event, std::chrono::steady_clock::time_point deadline);
   /// Writes pending state changes; checks that the entry is still ours.
   void Heartbeat();
+  /// Writes pending state changes when the last write is kStateWriteInterval old.
+  void FlushIfDue();
 
   bool lease_lost() const { return lease_lost_.load(); }
   nlohmann::json state() const;
@@ -65,6 +73,7 @@ class NatsJobSink : public EventSink {
   JobStateBuilder state_;
   std::uint64_t revision_;
   bool dirty_ = false;
+  std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::optional<nlohmann::json> terminal_;
   std::atomic<bool> lease_lost_{false};
   double log_tokens_ = kLogBurst;

@@ -188,22 +188,31 @@ void Worker::SlotLoop() {
 }
 
 void Worker::HeartbeatLoop() {
-  auto interval = std::max(milliseconds(500), config_.worker.ack_wait / 3);
+  // Every 250 ms: coalesced state writes. Every third of the ack wait: in-progress acks and
+  // the lease check.
+  const auto tick = milliseconds(250);
+  const auto beat = std::max(milliseconds(500), config_.worker.ack_wait / 3);
+  auto next_beat = Clock::now() + beat;
   while (true) {
     {
       std::unique_lock lock(mutex_);
-      if (cv_.wait_for(lock, interval, [this] { return stopping() && busy_ == 0; })) return;
+      if (cv_.wait_for(lock, tick, [this] { return stopping() && busy_ == 0; })) return;
     }
+    const bool beating = Clock::now() >= next_beat;
+    if (beating) next_beat = Clock::now() + beat;
     std::vector<std::shared_ptr<RunningJob>> jobs;
     {
       std::lock_guard lock(mutex_);
       for (auto& [id, job] : running_) {
         // Under the lock: a slot removes its job before acking, so the message is live here.
-        natsMsg_InProgress(job->msg, nullptr);
+        if (beating) natsMsg_InProgress(job->msg, nullptr);
         jobs.push_back(job);
       }
     }
-    for (auto& job : jobs) job->sink->Heartbeat();
+    for (auto& job : jobs) {
+      if (beating) job->sink->Heartbeat();
+      else job->sink->FlushIfDue();
+    }
   }
 }
 
