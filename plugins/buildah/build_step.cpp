@@ -35,6 +35,7 @@ struct BuildRequest {
   std::vector<CacheMount> cache_mounts;
   bool host_network = false;
   std::string repository;
+  std::string created;  // empty: the time of the build
 };
 
 std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>& out) {
@@ -71,7 +72,7 @@ std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>
 std::string ParseRequest(const nlohmann::json& args, BuildRequest& request) {
   std::string error;
   if (!(error = CheckKnownArgs(args, {"context", "dockerfile", "tags", "build_args", "target", "labels",
-                                      "layers", "cache_mounts", "network", "repository"}))
+                                      "layers", "cache_mounts", "network", "repository", "created"}))
            .empty()) {
     return error;
   }
@@ -95,6 +96,11 @@ std::string ParseRequest(const nlohmann::json& args, BuildRequest& request) {
   if (network != "none" && network != "host") return "network: must be 'none' or 'host', got '" + network + "'";
   request.host_network = network == "host";
   if (!(error = ReadStringArg(args, "repository", false, request.repository)).empty()) return error;
+  if (!(error = ReadStringArg(args, "created", false, request.created)).empty()) return error;
+  static const std::regex kRfc3339("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})");
+  if (!request.created.empty() && !std::regex_match(request.created, kRfc3339)) {
+    return "created: must be an RFC 3339 time like 2026-11-22T10:15:02Z, got '" + request.created + "'";
+  }
   return {};
 }
 
@@ -174,6 +180,9 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   for (const std::string& tag : tags) references.push_back(repository + ":" + tag);
 
   std::map<std::string, std::string> labels = OciLabelsForJob(ctx.job(), std::chrono::system_clock::now());
+  // A fixed `created` (the commit's time) keeps an unchanged build's labels, and so its
+  // last layer, cached; the build's own time makes every build commit a new image.
+  if (!request.created.empty()) labels["org.opencontainers.image.created"] = request.created;
   for (const auto& [name, value] : request.labels) labels[name] = value;
 
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};

@@ -1,5 +1,6 @@
 // buildah.build{ context, dockerfile?, tags?, build_args?, target?, labels?, layers = true,
-//                cache_mounts?, network = "none", repository? } -> { image_id, digest, tags, ... }
+//                cache_mounts?, network = "none", repository?, created? }
+//   -> { image_id, digest, tags, repository, dockerfile }
 //
 // Builds the context's Dockerfile with `buildah bud` into the configured store, tagged
 // with the job's commit short id, its branch made a valid tag, and the given tags, and

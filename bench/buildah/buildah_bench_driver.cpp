@@ -1,0 +1,46 @@
+// Runs one buildah.build the way the engine does (the real RuntimeStepContext and process
+// runner, through the test harness), for bench/buildah/run.sh to time with hyperfine.
+//
+//   buildah_bench_driver STORE_DIR CONTEXT_DIR [none|host] [CREATED]
+//
+// CREATED (RFC 3339) fixes the org.opencontainers.image.created label; without it the label
+// is the time of the build.
+// STORE_DIR holds the buildah store (STORE_DIR/root, STORE_DIR/runroot, vfs, chroot);
+// the job's workspace is a fresh temp dir each run. Prints the step's outputs as JSON.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include "buildah_plugin.hpp"
+#include "support/step_harness.hpp"
+#include "support/temp_dir.hpp"
+
+int main(int argc, char** argv) {
+  if (argc < 3 || argc > 5) {
+    std::fprintf(stderr, "usage: %s STORE_DIR CONTEXT_DIR [none|host] [CREATED]\n", argv[0]);
+    return 2;
+  }
+  std::filesystem::path store = argv[1];
+  nlohmann::json config = {{"root", (store / "root").string()},
+                           {"runroot", (store / "runroot").string()},
+                           {"storage_driver", "vfs"},
+                           {"isolation", "chroot"}};
+  kiln::buildah::BuildahPlugin plugin;
+  if (std::string error = plugin.configure(config); !error.empty()) {
+    std::cerr << error << "\n";
+    return 2;
+  }
+  kiln::testing::TempDir job_root("kiln-buildah-bench");
+  kiln::testing::StepHarness harness(job_root.path());
+  harness.plugin_config = config;
+  nlohmann::json args = {{"context", argv[2]}, {"network", argc >= 4 ? argv[3] : "none"}};
+  if (argc == 5) args["created"] = argv[4];
+  kiln::StepResult result = harness.run(plugin, "build", args);
+  if (!result.ok()) {
+    std::cerr << result.message << "\n";
+    return 1;
+  }
+  std::cout << result.outputs.dump() << "\n";
+  return 0;
+}
