@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kManifestName = "manifest";
-constexpr const char* kDataName = "data";
+constexpr const char* kPackName = "pack";
 constexpr const char* kLastUsedName = "last-used";
 
 std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
@@ -273,7 +273,7 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
 
   const fs::path temp = keyed_ / ".tmp" / (key + "." + UniqueSuffix());
   std::error_code ec;
-  fs::create_directories(temp / kDataName, ec);
+  fs::create_directories(temp, ec);
   if (ec) {
     outcome.message = "cannot create \"" + temp.string() + "\": " + ec.message();
     return outcome;
@@ -282,16 +282,35 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
     RemoveTree(temp);
     return result;
   };
+  const fs::path pack_path = temp / kPackName;
+  const int pack = ::open(pack_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (pack < 0) {
+    outcome.message = "cannot create \"" + pack_path.string() + "\": " + ErrnoText(errno);
+    return discard(outcome);
+  }
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (!manifest.present[i]) continue;
     const std::string slot = std::to_string(i);
-    CopyStatus status = SaveTree(paths[i].absolute, temp / kDataName / slot, slot, &manifest.items, options.copy);
+    CopyStatus status = PackTree(paths[i].absolute, pack, &manifest.pack_size, slot, &manifest.items, options.copy);
     if (!status.ok()) {
+      ::close(pack);
       outcome.kind = status.kind == CopyStatus::Kind::cancelled ? SaveOutcome::Kind::cancelled : SaveOutcome::Kind::failed;
       outcome.message = status.message;
       return discard(outcome);
     }
   }
+  if (options.durable && ::fsync(pack) != 0) {
+    outcome.message = "cannot flush \"" + pack_path.string() + "\": " + ErrnoText(errno);
+    ::close(pack);
+    return discard(outcome);
+  }
+  struct stat pack_stat {};
+  ::fstat(pack, &pack_stat);
+  if (::close(pack) != 0) {
+    outcome.message = "cannot write \"" + pack_path.string() + "\": " + ErrnoText(errno);
+    return discard(outcome);
+  }
+  manifest.pack_mtime_ns = static_cast<std::int64_t>(pack_stat.st_mtim.tv_sec) * 1000000000LL + pack_stat.st_mtim.tv_nsec;
   for (const auto& item : manifest.items) {
     if (item.type != ManifestItem::Type::file) continue;
     manifest.files += 1;
@@ -300,13 +319,6 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
   manifest.created_unix =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
-  if (options.durable) {
-    const int fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::syncfs(fd);
-      ::close(fd);
-    }
-  }
   // The manifest last: an entry without one (a crash before this line) is never trusted.
   if (auto error = WriteSynced(temp / kManifestName, SerializeManifest(manifest)); !error.empty()) {
     outcome.message = error;
@@ -422,6 +434,21 @@ RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std
       outcome.warnings.push_back("entry \"" + candidate + "\" holds other paths; skipping it");
       continue;
     }
+    // The pack must be as the save left it: same size, not written since.
+    const int pack = ::open((entry / kPackName).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat pack_stat {};
+    if (pack < 0 || ::fstat(pack, &pack_stat) != 0 ||
+        static_cast<std::uint64_t>(pack_stat.st_size) != manifest.pack_size ||
+        static_cast<std::int64_t>(pack_stat.st_mtim.tv_sec) * 1000000000LL + pack_stat.st_mtim.tv_nsec !=
+            manifest.pack_mtime_ns) {
+      if (pack >= 0) ::close(pack);
+      outcome.warnings.push_back("entry \"" + candidate + "\" is broken (its pack is missing, cut short or " +
+                                 "changed since it was saved); ignoring it");
+      lock = KeyLock();
+      Quarantine(candidate, inode, &outcome.warnings);
+      continue;
+    }
+    const std::vector<std::uint64_t> offsets = PackOffsets(manifest.items);
     // Restore every path into a temp dir beside its target; swap them in only when all
     // are whole.
     std::vector<std::pair<fs::path, fs::path>> restored;  // temp, target
@@ -436,8 +463,9 @@ RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std
       }
       const fs::path temp = target.parent_path() / (".kiln-restore-" + UniqueSuffix());
       restored.emplace_back(temp, target);
-      status = RestoreTree(entry / kDataName, manifest.items, std::to_string(i), temp, options);
+      status = UnpackTree(pack, manifest.items, offsets, std::to_string(i), temp, options);
     }
+    ::close(pack);
     if (!status.ok()) {
       for (const auto& [temp, target] : restored) RemoveTree(temp);
       if (status.kind == CopyStatus::Kind::cancelled) {

@@ -3,7 +3,7 @@
 //
 // Layout under the build cache root:
 //   keyed/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
-//   keyed/<key>/data/<i>     a copy of the i-th saved path
+//   keyed/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
 //   keyed/<key>/last-used    its modification time is the entry's last use (eviction)
 //   keyed/.tmp/              entries being written (same file system: renamed into place)
 //   keyed/.trash/            entries being removed

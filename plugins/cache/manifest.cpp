@@ -75,6 +75,8 @@ bool Parse(std::string_view text, Manifest* m, std::string* error, bool header_o
       if ((f[1] != "present" && f[1] != "absent") || !Unescape(f[2], &path)) return fail("bad path");
       m->paths.push_back(path);
       m->present.push_back(f[1] == "present");
+    } else if (f[0] == "pack" && f.size() == 3) {
+      if (!Number(f[1], &m->pack_size) || !Number(f[2], &m->pack_mtime_ns)) return fail("bad pack");
     } else if (f[0] == "totals" && f.size() == 3) {
       if (!Number(f[1], &m->files) || !Number(f[2], &m->bytes)) return fail("bad totals");
       if (header_only) return true;
@@ -106,7 +108,9 @@ bool Parse(std::string_view text, Manifest* m, std::string* error, bool header_o
   }
   if (line_number == 0) return fail("empty");
   if (header_only) return fail("no totals");
-  if (files != m->files || bytes != m->bytes) return fail("totals do not match the items");
+  if (files != m->files || bytes != m->bytes || bytes != m->pack_size) {
+    return fail("totals do not match the items");
+  }
   // Every item must lie under one of the saved paths' slots: "<i>" or "<i>/...".
   for (const auto& item : m->items) {
     std::size_t index = 0;
@@ -135,6 +139,7 @@ std::string SerializeManifest(const Manifest& m) {
     out += (i < m.present.size() && m.present[i]) ? "present " : "absent ";
     out += Escape(m.paths[i]) + "\n";
   }
+  out += "pack " + std::to_string(m.pack_size) + " " + std::to_string(m.pack_mtime_ns) + "\n";
   out += "totals " + std::to_string(m.files) + " " + std::to_string(m.bytes) + "\n";
   char mode[16];
   for (const auto& item : m.items) {

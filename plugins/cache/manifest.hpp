@@ -1,10 +1,10 @@
 // The manifest of a keyed cache entry: what it holds, written last, read first.
 //
 // An entry is trusted only through its manifest: the list of every directory, file (mode,
-// size, modification time) and symlink, ending in a line with the SHA-256 of everything
-// before it. A manifest that is missing, cut short or altered fails to parse, and a file
-// whose size or time differs from its line is caught while it is restored: either way the
-// entry reads as a miss.
+// size, modification time) and symlink, the pack file's size and time, and a last line
+// with the SHA-256 of everything before it. A manifest that is missing, cut short or
+// altered fails to parse, and a pack whose size or time differs is caught before anything
+// is restored: either way the entry reads as a miss.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +36,10 @@ struct Manifest {
   std::vector<ManifestItem> items;  // parents before children
   std::uint64_t bytes = 0;          // sum of file sizes
   std::uint64_t files = 0;
+  /// The pack file holding the contents: its size (== bytes) and modification time, so
+  /// that a pack cut short or written to after the save is caught before restoring.
+  std::uint64_t pack_size = 0;
+  std::int64_t pack_mtime_ns = 0;
 };
 
 std::string SerializeManifest(const Manifest& manifest);

@@ -57,128 +57,228 @@ struct timespec Timespec(std::int64_t ns) {
   return ts;
 }
 
-// One file to copy: where from, where to (relative to the two root directory fds), and
-// the manifest item it fills (save) or must match (restore).
-struct FileJob {
-  std::string src;
-  std::string dst;
-  std::size_t item;
-};
-
-struct Plan {
-  int src_root = -1;
-  int dst_root = -1;
-  fs::path src_root_path;  // for messages
-  fs::path dst_root_path;
-  bool verify = false;  // restore: the source must match the item
-};
-
-CopyStatus CopyBytes(int in, int out, std::uint64_t expected, bool verify, std::uint64_t* copied,
-                     std::vector<char>* buffer, bool* source_short) {
+// Moves `size` bytes (or, when `size` is unknown, everything up to the end of `in`)
+// between explicit offsets; `*in_off`/`*out_off` may be null to use the file position.
+// Falls back to pread/pwrite where the kernel cannot copy between the two files.
+// Returns the bytes moved, or -1 with errno set.
+long long MoveBytes(int in, loff_t* in_off, int out, loff_t* out_off, std::uint64_t size, bool until_eof) {
+  std::uint64_t moved = 0;
   bool kernel_copy = true;
-  *copied = 0;
-  *source_short = false;
-  while (true) {
+  std::vector<char> buffer;
+  while (until_eof || moved < size) {
+    const std::size_t want = until_eof ? (std::size_t{1} << 30) : static_cast<std::size_t>(size - moved);
     ssize_t n;
     if (kernel_copy) {
-      n = ::copy_file_range(in, nullptr, out, nullptr, std::size_t{1} << 30, 0);
-      if (n < 0 && *copied == 0 &&
+      n = ::copy_file_range(in, in_off, out, out_off, want, 0);
+      if (n < 0 && moved == 0 &&
           (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EPERM)) {
         kernel_copy = false;
         continue;
       }
     } else {
-      if (buffer->empty()) buffer->resize(256 * 1024);
-      n = ::read(in, buffer->data(), buffer->size());
+      if (buffer.empty()) buffer.resize(256 * 1024);
+      const std::size_t chunk = std::min(want, buffer.size());
+      n = in_off ? ::pread(in, buffer.data(), chunk, *in_off) : ::read(in, buffer.data(), chunk);
       if (n > 0) {
+        if (in_off) *in_off += n;
         std::size_t written = 0;
         while (written < static_cast<std::size_t>(n)) {
-          const ssize_t w = ::write(out, buffer->data() + written, static_cast<std::size_t>(n) - written);
+          const ssize_t w = out_off ? ::pwrite(out, buffer.data() + written, static_cast<std::size_t>(n) - written, *out_off)
+                                    : ::write(out, buffer.data() + written, static_cast<std::size_t>(n) - written);
           if (w < 0) {
             if (errno == EINTR) continue;
-            return Fail(CopyStatus::Kind::io, ErrnoText(errno));
+            return -1;
           }
+          if (out_off) *out_off += w;
           written += static_cast<std::size_t>(w);
         }
       }
     }
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Fail(CopyStatus::Kind::io, ErrnoText(errno));
+      return -1;
     }
     if (n == 0) break;
-    *copied += static_cast<std::uint64_t>(n);
-    if (verify && *copied > expected) break;
+    moved += static_cast<std::uint64_t>(n);
   }
-  if (verify && *copied != expected) *source_short = true;
-  return {};
+  return static_cast<long long>(moved);
 }
 
-// `expected` is the manifest's word on the file (restore); `filled` receives what was
-// copied (save) and is null when restoring.
-CopyStatus CopyOneFile(const Plan& plan, const FileJob& job, const ManifestItem& expected, ManifestItem* filled,
-                       std::vector<char>* buffer) {
-  const ManifestItem* item = &expected;
-  Fd in(::openat(plan.src_root, job.src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (in.get() < 0) {
-    const int error = errno;
-    return Fail(plan.verify ? CopyStatus::Kind::corrupt : CopyStatus::Kind::io,
-                "cannot open \"" + Escape((plan.src_root_path / job.src).string()) + "\": " + ErrnoText(error));
-  }
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Fail(plan.verify ? CopyStatus::Kind::corrupt : CopyStatus::Kind::io,
-                "\"" + Escape((plan.src_root_path / job.src).string()) + "\" is no longer a regular file");
-  }
-  if (plan.verify && (static_cast<std::uint64_t>(st.st_size) != item->size || Nanoseconds(st.st_mtim) != item->mtime_ns)) {
-    return Fail(CopyStatus::Kind::corrupt, "\"" + Escape((plan.src_root_path / job.src).string()) +
-                                               "\" does not match the manifest (size " + std::to_string(st.st_size) +
-                                               ", expected " + std::to_string(item->size) + ")");
-  }
-  Fd out(::openat(plan.dst_root, job.dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (out.get() < 0) {
+CopyStatus MakeDirectory(int root, const fs::path& root_path, const std::string& dst) {
+  if (::mkdirat(root, dst.c_str(), 0700) != 0) {
     return Fail(CopyStatus::Kind::io,
-                "cannot create \"" + Escape((plan.dst_root_path / job.dst).string()) + "\": " + ErrnoText(errno));
-  }
-  std::uint64_t copied = 0;
-  bool source_short = false;
-  CopyStatus status = CopyBytes(in.get(), out.get(), item->size, plan.verify, &copied, buffer, &source_short);
-  if (!status.ok()) {
-    status.message = "copying \"" + Escape((plan.src_root_path / job.src).string()) + "\" to \"" +
-                     Escape((plan.dst_root_path / job.dst).string()) + "\": " + status.message;
-    return status;
-  }
-  if (source_short) {
-    return Fail(CopyStatus::Kind::corrupt, "\"" + Escape((plan.src_root_path / job.src).string()) +
-                                               "\" has " + std::to_string(copied) + " bytes, the manifest says " +
-                                               std::to_string(item->size));
-  }
-  const std::uint32_t mode = plan.verify ? item->mode : static_cast<std::uint32_t>(st.st_mode & 07777);
-  const std::int64_t mtime = plan.verify ? item->mtime_ns : Nanoseconds(st.st_mtim);
-  struct timespec times[2] = {{0, UTIME_NOW}, Timespec(mtime)};
-  if (::fchmod(out.get(), mode) != 0 || ::futimens(out.get(), times) != 0) {
-    return Fail(CopyStatus::Kind::io, "setting mode and time of \"" +
-                                          Escape((plan.dst_root_path / job.dst).string()) + "\": " + ErrnoText(errno));
-  }
-  if (filled != nullptr) {
-    filled->mode = mode;
-    filled->size = copied;
-    filled->mtime_ns = mtime;
+                "cannot create \"" + Escape((root_path / dst).string()) + "\": " + ErrnoText(errno));
   }
   return {};
 }
 
-// Copies the files of `jobs` on `threads` threads. The calling thread copies too, and is
-// the only one that polls `cancelled` (a StepContext belongs to the step's thread).
-// `filled` is the save's item list (written), null when restoring from `items`.
-CopyStatus RunFileJobs(const Plan& plan, const std::vector<FileJob>& jobs, const std::vector<ManifestItem>& items,
-                       std::vector<ManifestItem>* filled, const CopyOptions& options) {
+CopyStatus MakeSymlink(int root, const fs::path& root_path, const std::string& dst, const std::string& target) {
+  if (::symlinkat(target.c_str(), root, dst.c_str()) != 0) {
+    return Fail(CopyStatus::Kind::io,
+                "cannot create symlink \"" + Escape((root_path / dst).string()) + "\": " + ErrnoText(errno));
+  }
+  return {};
+}
+
+bool ReadLink(int dirfd, const char* name, std::string* target) {
+  std::string buffer(256, '\0');
+  while (true) {
+    const ssize_t n = ::readlinkat(dirfd, name, buffer.data(), buffer.size());
+    if (n < 0) return false;
+    if (static_cast<std::size_t>(n) < buffer.size()) {
+      buffer.resize(static_cast<std::size_t>(n));
+      *target = std::move(buffer);
+      return true;
+    }
+    buffer.resize(buffer.size() * 2);
+  }
+}
+
+// A file to pack: its path relative to the source root, and its item.
+struct PackJob {
+  std::string src;
+  std::size_t item;
+};
+
+// Walks the directory `src` (relative to `src_root`), adding its items (parents first)
+// and the files to pack.
+CopyStatus Walk(int src_root, const fs::path& src_root_path, const std::string& src, const std::string& path,
+                std::vector<ManifestItem>* items, std::vector<PackJob>* jobs, const CopyOptions& options) {
+  Fd fd(::openat(src_root, src.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
+    return Fail(CopyStatus::Kind::io,
+                "cannot open \"" + Escape((src_root_path / src).string()) + "\": " + ErrnoText(errno));
+  }
+  ManifestItem dir_item;
+  dir_item.type = ManifestItem::Type::directory;
+  dir_item.path = path;
+  dir_item.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+  dir_item.mtime_ns = Nanoseconds(st.st_mtim);
+  items->push_back(std::move(dir_item));
+  if (options.cancelled && options.cancelled()) return Fail(CopyStatus::Kind::cancelled, "cancelled");
+
+  DIR* dir = ::fdopendir(fd.get());
+  if (dir == nullptr) {
+    return Fail(CopyStatus::Kind::io,
+                "cannot read \"" + Escape((src_root_path / src).string()) + "\": " + ErrnoText(errno));
+  }
+  const int dir_fd = fd.release();
+  std::vector<std::pair<std::string, unsigned char>> children;
+  while (struct dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    unsigned char type = entry->d_type;
+    if (type == DT_UNKNOWN) {
+      struct stat child {};
+      if (::fstatat(dir_fd, entry->d_name, &child, AT_SYMLINK_NOFOLLOW) == 0) {
+        type = S_ISDIR(child.st_mode) ? DT_DIR : S_ISREG(child.st_mode) ? DT_REG : S_ISLNK(child.st_mode) ? DT_LNK : DT_UNKNOWN;
+      }
+    }
+    if (type == DT_LNK) {
+      ManifestItem link;
+      link.type = ManifestItem::Type::symlink;
+      link.path = path + "/" + std::string(name);
+      if (!ReadLink(dir_fd, entry->d_name, &link.target)) continue;  // vanished meanwhile
+      items->push_back(std::move(link));
+    } else if (type == DT_DIR || type == DT_REG) {
+      children.emplace_back(std::string(name), type);
+    }
+  }
+  ::closedir(dir);  // closes dir_fd: one open descriptor per level at most
+
+  // Sorted, so that the same tree packs the same way.
+  std::sort(children.begin(), children.end());
+  for (auto& [name, type] : children) {
+    if (type == DT_DIR) {
+      CopyStatus status = Walk(src_root, src_root_path, src + "/" + name, path + "/" + name, items, jobs, options);
+      if (!status.ok()) return status;
+    } else {
+      ManifestItem file;
+      file.type = ManifestItem::Type::file;
+      file.path = path + "/" + name;
+      items->push_back(std::move(file));
+      jobs->push_back(PackJob{src + "/" + name, items->size() - 1});
+    }
+  }
+  return {};
+}
+
+// Packs the files one after the other on this thread: the pack is written sequentially,
+// which is what a disk (and the page cache's writeback) likes best.
+CopyStatus PackFiles(int src_root, const fs::path& src_root_path, const std::vector<PackJob>& jobs, int pack_fd,
+                     std::uint64_t* pack_size, std::vector<ManifestItem>* items, const CopyOptions& options) {
+  std::size_t done = 0;
+  for (const PackJob& job : jobs) {
+    if ((++done % 64) == 0 && options.cancelled && options.cancelled()) {
+      return Fail(CopyStatus::Kind::cancelled, "cancelled");
+    }
+    const fs::path shown = src_root_path / job.src;
+    Fd in(::openat(src_root, job.src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
+      if (errno == ENOENT) {  // removed since the walk: leave it out
+        (*items)[job.item].path.clear();
+        continue;
+      }
+      return Fail(CopyStatus::Kind::io, "cannot open \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+    }
+    loff_t out_off = static_cast<loff_t>(*pack_size);
+    const long long moved = MoveBytes(in.get(), nullptr, pack_fd, &out_off, 0, true);
+    if (moved < 0) {
+      return Fail(CopyStatus::Kind::io, "packing \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+    }
+    ManifestItem& item = (*items)[job.item];
+    item.size = static_cast<std::uint64_t>(moved);
+    item.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
+    item.mtime_ns = Nanoseconds(st.st_mtim);
+    *pack_size += item.size;
+  }
+  // Files that vanished between walk and pack have an empty path: drop them.
+  items->erase(std::remove_if(items->begin(), items->end(), [](const ManifestItem& i) { return i.path.empty(); }),
+               items->end());
+  return {};
+}
+
+// A file to unpack: its item, where it starts in the pack, where it goes.
+struct UnpackJob {
+  std::size_t item;
+  std::uint64_t offset;
+  std::string dst;
+};
+
+CopyStatus UnpackFile(int pack_fd, int dst_root, const fs::path& dst_root_path, const UnpackJob& job,
+                      const ManifestItem& item) {
+  const fs::path shown = dst_root_path / job.dst;
+  Fd out(::openat(dst_root, job.dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (out.get() < 0) {
+    return Fail(CopyStatus::Kind::io, "cannot create \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+  }
+  loff_t in_off = static_cast<loff_t>(job.offset);
+  const long long moved = MoveBytes(pack_fd, &in_off, out.get(), nullptr, item.size, false);
+  if (moved < 0) {
+    return Fail(CopyStatus::Kind::io, "writing \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+  }
+  if (static_cast<std::uint64_t>(moved) != item.size) {
+    return Fail(CopyStatus::Kind::corrupt, "the pack ends inside \"" + Escape(item.path) + "\"");
+  }
+  struct timespec times[2] = {{0, UTIME_NOW}, Timespec(item.mtime_ns)};
+  if (::fchmod(out.get(), item.mode) != 0 || ::futimens(out.get(), times) != 0) {
+    return Fail(CopyStatus::Kind::io,
+                "setting mode and time of \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+  }
+  return {};
+}
+
+// Unpacks on `threads` threads; the calling thread works too and is the only one that
+// polls `cancelled` (a StepContext belongs to the step's thread).
+CopyStatus UnpackFiles(int pack_fd, int dst_root, const fs::path& dst_root_path, const std::vector<UnpackJob>& jobs,
+                       const std::vector<ManifestItem>& items, const CopyOptions& options) {
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
   std::mutex mutex;
   CopyStatus first_error;
   auto work = [&](bool polls_cancel) {
-    std::vector<char> buffer;
     std::size_t done = 0;
     while (!stop.load(std::memory_order_relaxed)) {
       const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
@@ -189,9 +289,7 @@ CopyStatus RunFileJobs(const Plan& plan, const std::vector<FileJob>& jobs, const
         stop = true;
         break;
       }
-      const std::size_t index = jobs[i].item;
-      CopyStatus status =
-          CopyOneFile(plan, jobs[i], items[index], filled == nullptr ? nullptr : &(*filled)[index], &buffer);
+      CopyStatus status = UnpackFile(pack_fd, dst_root, dst_root_path, jobs[i], items[jobs[i].item]);
       if (!status.ok()) {
         std::lock_guard lock(mutex);
         if (first_error.ok()) first_error = std::move(status);
@@ -212,127 +310,6 @@ CopyStatus RunFileJobs(const Plan& plan, const std::vector<FileJob>& jobs, const
   work(true);
   for (auto& thread : pool) thread.join();
   return first_error;
-}
-
-// After the contents: directories get their own mode and time, deepest first.
-CopyStatus FinishDirectories(const Plan& plan, const std::vector<std::pair<std::string, std::size_t>>& dirs,
-                             const std::vector<ManifestItem>& items) {
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
-    const ManifestItem& item = items[it->second];
-    struct timespec times[2] = {{0, UTIME_NOW}, Timespec(item.mtime_ns)};
-    if (::fchmodat(plan.dst_root, it->first.c_str(), item.mode, 0) != 0 ||
-        ::utimensat(plan.dst_root, it->first.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
-      return Fail(CopyStatus::Kind::io, "setting mode and time of \"" +
-                                            Escape((plan.dst_root_path / it->first).string()) + "\": " +
-                                            ErrnoText(errno));
-    }
-  }
-  return {};
-}
-
-CopyStatus MakeDirectory(const Plan& plan, const std::string& dst) {
-  if (::mkdirat(plan.dst_root, dst.c_str(), 0700) != 0) {
-    return Fail(CopyStatus::Kind::io,
-                "cannot create \"" + Escape((plan.dst_root_path / dst).string()) + "\": " + ErrnoText(errno));
-  }
-  return {};
-}
-
-CopyStatus MakeSymlink(const Plan& plan, const std::string& dst, const std::string& target) {
-  if (::symlinkat(target.c_str(), plan.dst_root, dst.c_str()) != 0) {
-    return Fail(CopyStatus::Kind::io,
-                "cannot create symlink \"" + Escape((plan.dst_root_path / dst).string()) + "\": " + ErrnoText(errno));
-  }
-  return {};
-}
-
-bool ReadLink(int dirfd, const char* name, std::string* target) {
-  std::string buffer(256, '\0');
-  while (true) {
-    const ssize_t n = ::readlinkat(dirfd, name, buffer.data(), buffer.size());
-    if (n < 0) return false;
-    if (static_cast<std::size_t>(n) < buffer.size()) {
-      buffer.resize(static_cast<std::size_t>(n));
-      *target = std::move(buffer);
-      return true;
-    }
-    buffer.resize(buffer.size() * 2);
-  }
-}
-
-// Save: walks the source directory `src` (relative to plan.src_root), creating its
-// directories and symlinks at `dst` as it goes and collecting the files to copy.
-CopyStatus WalkAndCreate(const Plan& plan, const std::string& src, const std::string& dst, const std::string& path,
-                         std::vector<ManifestItem>* items, std::vector<FileJob>* jobs,
-                         std::vector<std::pair<std::string, std::size_t>>* dirs, const CopyOptions& options) {
-  Fd fd(::openat(plan.src_root, src.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  struct stat st {};
-  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
-    return Fail(CopyStatus::Kind::io,
-                "cannot open \"" + Escape((plan.src_root_path / src).string()) + "\": " + ErrnoText(errno));
-  }
-  ManifestItem dir_item;
-  dir_item.type = ManifestItem::Type::directory;
-  dir_item.path = path;
-  dir_item.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
-  dir_item.mtime_ns = Nanoseconds(st.st_mtim);
-  items->push_back(std::move(dir_item));
-  dirs->emplace_back(dst, items->size() - 1);
-  if (CopyStatus status = MakeDirectory(plan, dst); !status.ok()) return status;
-  if (options.cancelled && options.cancelled()) return Fail(CopyStatus::Kind::cancelled, "cancelled");
-
-  DIR* dir = ::fdopendir(fd.get());
-  if (dir == nullptr) {
-    return Fail(CopyStatus::Kind::io,
-                "cannot read \"" + Escape((plan.src_root_path / src).string()) + "\": " + ErrnoText(errno));
-  }
-  const int dir_fd = fd.release();
-  std::vector<std::pair<std::string, unsigned char>> children;
-  errno = 0;
-  while (struct dirent* entry = ::readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    unsigned char type = entry->d_type;
-    if (type == DT_UNKNOWN) {
-      struct stat child {};
-      if (::fstatat(dir_fd, entry->d_name, &child, AT_SYMLINK_NOFOLLOW) == 0) {
-        type = S_ISDIR(child.st_mode) ? DT_DIR : S_ISREG(child.st_mode) ? DT_REG : S_ISLNK(child.st_mode) ? DT_LNK : DT_UNKNOWN;
-      }
-    }
-    if (type == DT_LNK) {
-      std::string target;
-      if (!ReadLink(dir_fd, entry->d_name, &target)) continue;  // vanished meanwhile
-      ManifestItem link;
-      link.type = ManifestItem::Type::symlink;
-      link.path = path + "/" + std::string(name);
-      link.target = std::move(target);
-      if (CopyStatus status = MakeSymlink(plan, dst + "/" + std::string(name), link.target); !status.ok()) {
-        ::closedir(dir);
-        return status;
-      }
-      items->push_back(std::move(link));
-    } else if (type == DT_DIR || type == DT_REG) {
-      children.emplace_back(std::string(name), type);
-    }
-  }
-  ::closedir(dir);  // closes dir_fd; keeps open descriptors at one per level at most
-
-  for (auto& [name, type] : children) {
-    const std::string child_src = src + "/" + name;
-    const std::string child_dst = dst + "/" + name;
-    const std::string child_path = path + "/" + name;
-    if (type == DT_DIR) {
-      CopyStatus status = WalkAndCreate(plan, child_src, child_dst, child_path, items, jobs, dirs, options);
-      if (!status.ok()) return status;
-    } else {
-      ManifestItem file;
-      file.type = ManifestItem::Type::file;
-      file.path = child_path;
-      items->push_back(std::move(file));
-      jobs->push_back(FileJob{child_src, child_dst, items->size() - 1});
-    }
-  }
-  return {};
 }
 
 Fd OpenDirectory(const fs::path& path) {
@@ -413,33 +390,37 @@ unsigned CopyThreads(unsigned requested) {
   return std::min(4u, cores);
 }
 
-CopyStatus SaveTree(const fs::path& source, const fs::path& destination, const std::string& slot,
-                    std::vector<ManifestItem>* items, const CopyOptions& options) {
-  Fd src_root = OpenDirectory(source.parent_path());
-  Fd dst_root = OpenDirectory(destination.parent_path());
-  if (src_root.get() < 0 || dst_root.get() < 0) {
-    return Fail(CopyStatus::Kind::io, "cannot open the parent of \"" +
-                                          Escape((src_root.get() < 0 ? source : destination).string()) + "\": " +
-                                          ErrnoText(errno));
+std::vector<std::uint64_t> PackOffsets(const std::vector<ManifestItem>& items) {
+  std::vector<std::uint64_t> offsets(items.size(), 0);
+  std::uint64_t offset = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].type != ManifestItem::Type::file) continue;
+    offsets[i] = offset;
+    offset += items[i].size;
   }
-  Plan plan{src_root.get(), dst_root.get(), source.parent_path(), destination.parent_path(), false};
-  const std::string src = source.filename().string();
-  const std::string dst = destination.filename().string();
+  return offsets;
+}
 
+CopyStatus PackTree(const fs::path& source, int pack_fd, std::uint64_t* pack_size, const std::string& slot,
+                    std::vector<ManifestItem>* items, const CopyOptions& options) {
+  const fs::path parent = source.parent_path();
+  Fd src_root = OpenDirectory(parent);
+  if (src_root.get() < 0) {
+    return Fail(CopyStatus::Kind::io, "cannot open \"" + Escape(parent.string()) + "\": " + ErrnoText(errno));
+  }
+  const std::string src = source.filename().string();
   struct stat st {};
-  if (::fstatat(plan.src_root, src.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fstatat(src_root.get(), src.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     return Fail(CopyStatus::Kind::io, "cannot read \"" + Escape(source.string()) + "\": " + ErrnoText(errno));
   }
-  std::vector<FileJob> jobs;
-  std::vector<std::pair<std::string, std::size_t>> dirs;
+  std::vector<PackJob> jobs;
   if (S_ISLNK(st.st_mode)) {
     ManifestItem link;
     link.type = ManifestItem::Type::symlink;
     link.path = slot;
-    if (!ReadLink(plan.src_root, src.c_str(), &link.target)) {
+    if (!ReadLink(src_root.get(), src.c_str(), &link.target)) {
       return Fail(CopyStatus::Kind::io, "cannot read symlink \"" + Escape(source.string()) + "\"");
     }
-    if (CopyStatus status = MakeSymlink(plan, dst, link.target); !status.ok()) return status;
     items->push_back(std::move(link));
     return {};
   }
@@ -448,57 +429,62 @@ CopyStatus SaveTree(const fs::path& source, const fs::path& destination, const s
     file.type = ManifestItem::Type::file;
     file.path = slot;
     items->push_back(std::move(file));
-    jobs.push_back(FileJob{src, dst, items->size() - 1});
+    jobs.push_back(PackJob{src, items->size() - 1});
   } else if (S_ISDIR(st.st_mode)) {
-    CopyStatus status = WalkAndCreate(plan, src, dst, slot, items, &jobs, &dirs, options);
+    CopyStatus status = Walk(src_root.get(), parent, src, slot, items, &jobs, options);
     if (!status.ok()) return status;
   } else {
     return Fail(CopyStatus::Kind::io, "\"" + Escape(source.string()) + "\" is not a file, directory or symlink");
   }
-  if (CopyStatus status = RunFileJobs(plan, jobs, *items, items, options); !status.ok()) return status;
-  return FinishDirectories(plan, dirs, *items);
+  return PackFiles(src_root.get(), parent, jobs, pack_fd, pack_size, items, options);
 }
 
-CopyStatus RestoreTree(const fs::path& data_dir, const std::vector<ManifestItem>& items, const std::string& slot,
-                       const fs::path& destination, const CopyOptions& options) {
-  Fd src_root = OpenDirectory(data_dir);
-  if (src_root.get() < 0) {
-    return Fail(CopyStatus::Kind::corrupt, "cannot open \"" + Escape(data_dir.string()) + "\": " + ErrnoText(errno));
-  }
-  Fd dst_root = OpenDirectory(destination.parent_path());
+CopyStatus UnpackTree(int pack_fd, const std::vector<ManifestItem>& items, const std::vector<std::uint64_t>& offsets,
+                      const std::string& slot, const fs::path& destination, const CopyOptions& options) {
+  const fs::path parent = destination.parent_path();
+  Fd dst_root = OpenDirectory(parent);
   if (dst_root.get() < 0) {
-    return Fail(CopyStatus::Kind::io,
-                "cannot open \"" + Escape(destination.parent_path().string()) + "\": " + ErrnoText(errno));
+    return Fail(CopyStatus::Kind::io, "cannot open \"" + Escape(parent.string()) + "\": " + ErrnoText(errno));
   }
-  Plan plan{src_root.get(), dst_root.get(), data_dir, destination.parent_path(), true};
   const std::string dst_top = destination.filename().string();
   const std::string slot_prefix = slot + "/";
-
-  std::vector<FileJob> jobs;
+  std::vector<UnpackJob> jobs;
   std::vector<std::pair<std::string, std::size_t>> dirs;
   std::size_t done = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const ManifestItem& item = items[i];
     if (item.path != slot && item.path.compare(0, slot_prefix.size(), slot_prefix) != 0) continue;
-    const std::string dst = dst_top + item.path.substr(slot.size());
+    std::string dst = dst_top + item.path.substr(slot.size());
     if ((++done % 256) == 0 && options.cancelled && options.cancelled()) {
       return Fail(CopyStatus::Kind::cancelled, "cancelled");
     }
     switch (item.type) {
       case ManifestItem::Type::directory:
-        if (CopyStatus status = MakeDirectory(plan, dst); !status.ok()) return status;
-        dirs.emplace_back(dst, i);
+        if (CopyStatus status = MakeDirectory(dst_root.get(), parent, dst); !status.ok()) return status;
+        dirs.emplace_back(std::move(dst), i);
         break;
       case ManifestItem::Type::symlink:
-        if (CopyStatus status = MakeSymlink(plan, dst, item.target); !status.ok()) return status;
+        if (CopyStatus status = MakeSymlink(dst_root.get(), parent, dst, item.target); !status.ok()) return status;
         break;
       case ManifestItem::Type::file:
-        jobs.push_back(FileJob{item.path, dst, i});
+        jobs.push_back(UnpackJob{i, offsets[i], std::move(dst)});
         break;
     }
   }
-  if (CopyStatus status = RunFileJobs(plan, jobs, items, nullptr, options); !status.ok()) return status;
-  return FinishDirectories(plan, dirs, items);
+  if (CopyStatus status = UnpackFiles(pack_fd, dst_root.get(), parent, jobs, items, options); !status.ok()) {
+    return status;
+  }
+  // Directories get their own mode and time after their contents, deepest first.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    const ManifestItem& item = items[it->second];
+    struct timespec times[2] = {{0, UTIME_NOW}, Timespec(item.mtime_ns)};
+    if (::fchmodat(dst_root.get(), it->first.c_str(), item.mode, 0) != 0 ||
+        ::utimensat(dst_root.get(), it->first.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+      return Fail(CopyStatus::Kind::io, "setting mode and time of \"" + Escape((parent / it->first).string()) +
+                                            "\": " + ErrnoText(errno));
+    }
+  }
+  return {};
 }
 
 std::string RemoveTree(const fs::path& path) {

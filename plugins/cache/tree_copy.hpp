@@ -1,10 +1,11 @@
 // Copying file trees into and out of the cache, and removing them.
 //
-// Both directions copy file by file with copy_file_range (the kernel copies the bytes;
-// on a file system with reflinks it shares the extents), several files at once on a
-// small pool of threads, and keep modes and modification times. Directories are
-// created writable and get their own mode and time after their contents, so read-only
-// trees (Go's module cache) copy and restore as they were.
+// A saved tree is one pack file (the file contents back to back) plus the manifest's item
+// list: saving writes one file, as `tar -cf` does, instead of creating thousands, which is
+// what costs on ext4. Bytes move with copy_file_range (in the kernel, no user-space
+// buffer). Unpacking creates the files on a small pool of threads, keeps modes and
+// modification times; directories are created writable and get their own mode and time
+// after their contents, so read-only trees (Go's module cache) restore as they were.
 //
 // Thread safety: the functions share nothing; run as many at once as you like.
 #pragma once
@@ -37,18 +38,21 @@ struct CopyStatus {
   bool ok() const { return kind == Kind::ok; }
 };
 
-/// Copies `source` (a directory, file or symlink, not followed) to `destination`, which
-/// must not exist, and appends what it copied to `items` with paths under `slot` ("0",
-/// "0/sub", ...). Files of other types (sockets, devices) are skipped.
-CopyStatus SaveTree(const std::filesystem::path& source, const std::filesystem::path& destination,
+/// Appends the tree at `source` (a directory, file or symlink, not followed) to the pack
+/// file `pack_fd`, starting at `*pack_size` and advancing it, and appends its items to
+/// `items` with paths under `slot` ("0", "0/sub", ...). The file contents go into the pack
+/// one after the other, in item order. Files of other types (sockets, devices) are skipped.
+CopyStatus PackTree(const std::filesystem::path& source, int pack_fd, std::uint64_t* pack_size,
                     const std::string& slot, std::vector<ManifestItem>* items, const CopyOptions& options);
 
-/// Copies the items of `slot` from `data_dir`/<slot>... to `destination` (which must not
-/// exist), checking that every file has the size and time its item says: a file that
-/// is missing, shorter, longer or rewritten gives CopyStatus::corrupt.
-CopyStatus RestoreTree(const std::filesystem::path& data_dir, const std::vector<ManifestItem>& items,
-                       const std::string& slot, const std::filesystem::path& destination,
-                       const CopyOptions& options);
+/// Where each file item's content starts in the pack (item order; 0 for other items).
+std::vector<std::uint64_t> PackOffsets(const std::vector<ManifestItem>& items);
+
+/// Recreates the items of `slot` at `destination` (which must not exist) from the pack:
+/// directories, symlinks, and files copied out of the pack on a few threads. A pack that
+/// ends early gives CopyStatus::corrupt.
+CopyStatus UnpackTree(int pack_fd, const std::vector<ManifestItem>& items, const std::vector<std::uint64_t>& offsets,
+                      const std::string& slot, const std::filesystem::path& destination, const CopyOptions& options);
 
 /// Removes `path` and everything below it, making read-only directories writable on the
 /// way. A missing path is fine. Returns "" or an error naming what could not go.

@@ -128,11 +128,11 @@ TEST_F(KeyedStepsTest, SavingNothingIsNotAnError) {
   EXPECT_FALSE(fs::exists(entry("k")));
 }
 
-TEST_F(KeyedStepsTest, TruncatedFileReadsAsMissAndIsRemoved) {
+TEST_F(KeyedStepsTest, TruncatedPackReadsAsMissAndIsRemoved) {
   WriteFile(ws("deps/big"), std::string(50000, 'z'));
   WriteFile(ws("deps/small"), "s");
   ASSERT_TRUE(Save("k", "deps").ok());
-  fs::resize_file(entry("k") / "data" / "0" / "big", 100);
+  fs::resize_file(entry("k") / "pack", 100);  // cuts "big" short
   WriteFile(ws("deps/mine"), "untouched");
   const StepResult restored = Restore("k", "deps");
   ASSERT_TRUE(restored.ok()) << restored.message;
@@ -147,10 +147,10 @@ TEST_F(KeyedStepsTest, TruncatedFileReadsAsMissAndIsRemoved) {
   EXPECT_EQ(Save("k", "deps").outputs["status"], "saved");
 }
 
-TEST_F(KeyedStepsTest, RewrittenFileOfTheSameSizeReadsAsMiss) {
+TEST_F(KeyedStepsTest, PackRewrittenToTheSameSizeReadsAsMiss) {
   WriteFile(ws("deps/f"), "aaaa");
   ASSERT_TRUE(Save("k", "deps").ok());
-  WriteFile(entry("k") / "data" / "0" / "f", "bbbb");  // same size, new time
+  WriteFile(entry("k") / "pack", "bbbb");  // same size, new content and time
   EXPECT_EQ(Restore("k", "deps").outputs["hit"], false);
 }
 
@@ -172,6 +172,13 @@ TEST_F(KeyedStepsTest, MissingOrAlteredManifestReadsAsMissThenFallsBack) {
   EXPECT_EQ(exact.outputs["hit"], "prefix");
   EXPECT_EQ(exact.outputs["key"], "deps-1");
   EXPECT_EQ(ReadFile(ws("deps/v")), "one");
+}
+
+TEST_F(KeyedStepsTest, MissingPackReadsAsMiss) {
+  WriteFile(ws("deps/v"), "one");
+  ASSERT_TRUE(Save("k", "deps").ok());
+  fs::remove(entry("k") / "pack");
+  EXPECT_EQ(Restore("k", "deps").outputs["hit"], false);
 }
 
 TEST_F(KeyedStepsTest, ManifestCutShortReadsAsMiss) {
