@@ -39,6 +39,8 @@ const HostileCase kCases[] = {
   {"loop_swallowing_errors_with_pcall", "while true do pcall(function() while true do end end) end", "instruction limit"},
   {"xpcall_handler_loop", "while true do xpcall(function() while true do end end, function() while true do end end) end",
                           "instruction limit"},
+  {"xpcall_handler_loops_on_first_error", "xpcall(function() while true do end end, function() while true do end end)",
+                                          "instruction limit"},
   {"loop_inside_a_step", "kiln.step('spin', function() while true do end end)", "instruction limit"},
   {"memory_bomb_table", "local t = {} while true do t[#t + 1] = string.rep('x', 1024 * 1024) .. #t end", "memory limit"},
   {"memory_bomb_rep", "local s = string.rep('x', 10 * 1024 * 1024 * 1024)", "memory limit"},
@@ -125,6 +127,23 @@ TEST(HostileScriptExtra, SyntaxErrorCarriesFileAndLine) {
   auto run = fixture.run("local x = 1\nlocal y = = 2\n");
   EXPECT_EQ(run.outcome.status, JobStatus::failed);
   EXPECT_NE(run.outcome.error.find("pipeline.lua:2:"), std::string::npos) << run.outcome.error;
+}
+
+}  // namespace
+}  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+TEST(SandboxSemantics, XpcallStillCallsTheHandlerAndPassesResults) {
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    local ok, a, b = xpcall(function(x, y) return x + y, "two" end, function(e) return "handled" end, 1, 2)
+    assert(ok == true and a == 3 and b == "two")
+    local ok2, msg = xpcall(function() error("bad") end, function(e) return "handled: " .. e end)
+    assert(ok2 == false and msg:find("handled: .*bad"), msg)
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
 }
 
 }  // namespace

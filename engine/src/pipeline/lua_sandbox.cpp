@@ -40,6 +40,30 @@ int SetMetatableWithoutFinalizers(lua_State* L) {
   return lua_gettop(L);
 }
 
+// xpcall whose message handler runs after the error has unwound, as an ordinary call.
+// Lua calls a message handler at the point of the error: when the error comes from the
+// count hook, that is inside the hook, where hooks are off, so a looping handler could
+// never be stopped. The handler loses the erroring frame (no traceback of it), which a
+// pipeline does not need.
+int XpcallAfterUnwind(lua_State* L) {
+  luaL_checktype(L, 2, LUA_TFUNCTION);
+  const int args = lua_gettop(L) - 2;
+  const int base = lua_gettop(L);
+  lua_pushvalue(L, 1);
+  for (int i = 3; i <= base; ++i) lua_pushvalue(L, i);
+  if (lua_pcall(L, args, LUA_MULTRET, 0) == LUA_OK) {
+    lua_pushboolean(L, 1);
+    lua_insert(L, base + 1);
+    return lua_gettop(L) - base;
+  }
+  lua_pushvalue(L, 2);
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  lua_pushboolean(L, 0);
+  lua_insert(L, -2);
+  return 2;
+}
+
 void RemoveField(lua_State* L, int table, const char* name) {
   lua_pushnil(L);
   lua_setfield(L, table, name);
@@ -164,6 +188,9 @@ void LuaSandbox::open_libraries() {
   lua_getfield(L, globals, "load");
   lua_pushcclosure(L, TextOnlyLoad, 1);
   lua_setfield(L, globals, "load");
+
+  lua_pushcfunction(L, XpcallAfterUnwind);
+  lua_setfield(L, globals, "xpcall");
 
   lua_getfield(L, globals, "setmetatable");
   lua_pushcclosure(L, SetMetatableWithoutFinalizers, 1);
