@@ -43,11 +43,14 @@ const HostileCase kCases[] = {
                                           "instruction limit"},
   {"loop_inside_a_step", "kiln.step('spin', function() while true do end end)", "instruction limit"},
   {"memory_bomb_table", "local t = {} while true do t[#t + 1] = string.rep('x', 1024 * 1024) .. #t end", "memory limit"},
-  {"memory_bomb_rep", "local s = string.rep('x', 10 * 1024 * 1024 * 1024)", "memory limit"},
+  {"memory_bomb_rep", "local s = string.rep('x', 10 * 1024 * 1024 * 1024)", "too large"},
+  {"memory_bomb_rep_under_lua_limit", "local s = string.rep('x', 1024 * 1024 * 1024)", "memory limit"},
   {"memory_bomb_concat", "local s = 'x' while true do s = s .. s end", "memory limit"},
   {"memory_bomb_swallowed_by_pcall",
    "local t = {} for i = 1, 1e9 do pcall(function() t[#t + 1] = string.rep('y', 1e6) .. i end) end", "limit"},
-  {"deep_recursion", "local function f(n) return 1 + f(n + 1) end f(1)", "stack overflow"},
+  // Cheap in instructions, expensive in C: bounded by the script's time limit.
+  {"expensive_c_calls_in_a_loop", "for i = 1, 1e9 do local s = string.rep('x', 4 * 1024 * 1024) end", "time limit"},
+  {"deep_recursion", "local function f(n) return 1 + f(n + 1) end f(1)", "limit"},
   {"deep_recursion_through_pcall", "local function f() pcall(f) f() end f()", "limit"},
   {"string_metatable", "getmetatable('').__index = { upper = function() end }", "attempt to index a string value"},
   {"setmetatable_on_globals", "setmetatable(_G, nil)", "protected metatable"},
@@ -80,6 +83,7 @@ TEST_P(HostileScript, EndsInAClearFailureOfItsJob) {
   PipelineFixture fixture;
   fixture.config.pipelines.instruction_limit = 20'000'000;
   fixture.config.pipelines.memory_limit = 32ull * 1024 * 1024;
+  fixture.config.pipelines.script_time_limit = std::chrono::seconds(2);
   const std::string canary = (fixture.root / "outside" / "canary").string();
   std::filesystem::create_directories(fixture.root / "outside");
   std::string script = c.script;

@@ -29,6 +29,7 @@ void AddValidateCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
     SandboxLimits limits;
     limits.memory_bytes = config->pipelines.memory_limit;
     limits.instructions = config->pipelines.instruction_limit;
+    limits.script_time = config->pipelines.script_time_limit;
     auto checked = PipelineRuntime::Check(script->source, *file, limits);
     if (!checked) {
       std::cerr << checked.error() << "\n";

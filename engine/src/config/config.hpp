@@ -61,6 +61,7 @@ struct PipelinesConfig {
   std::uint64_t memory_limit = 64ull * 1024 * 1024;   // bytes a job's Lua state may hold
   std::uint64_t instruction_limit = 200'000'000;       // Lua VM instructions per job
   Duration step_timeout = std::chrono::minutes(30);    // when neither step nor kiln.defaults sets one
+  Duration script_time_limit = std::chrono::seconds(30);  // the script's own running time, waits in steps excluded
 };
 
 struct PluginsConfig {

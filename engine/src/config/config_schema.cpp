@@ -188,6 +188,7 @@ std::vector<CoreKey> MakeCoreKeys() {
        [](Config& c, const Input& in) { return SetDuration(c.worker.retry_delay, in, R::non_negative); }},
       {"worker", "retry_max_delay",
        [](Config& c, const Input& in) { return SetDuration(c.worker.retry_max_delay, in, R::non_negative); }},
+      {"worker", "ack_wait", [](Config& c, const Input& in) { return SetDuration(c.worker.ack_wait, in, R::positive); }},
       {"worker", "shutdown_grace",
        [](Config& c, const Input& in) { return SetDuration(c.worker.shutdown_grace, in, R::non_negative); }},
       {"worker", "metrics_port", [](Config& c, const Input& in) { return SetInt(c.worker.metrics_port, in, 0, 65535); }},
@@ -211,6 +212,8 @@ std::vector<CoreKey> MakeCoreKeys() {
        [](Config& c, const Input& in) { return SetCount(c.pipelines.instruction_limit, in, kMinInstructionLimit); }},
       {"pipelines", "step_timeout",
        [](Config& c, const Input& in) { return SetDuration(c.pipelines.step_timeout, in, R::positive); }},
+      {"pipelines", "script_time_limit",
+       [](Config& c, const Input& in) { return SetDuration(c.pipelines.script_time_limit, in, R::positive); }},
 
       {"plugins", "dirs", [](Config& c, const Input& in) { return SetList(c.plugins.dirs, in); }},
 

@@ -129,6 +129,7 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   settings.limits.memory_bytes = config.pipelines.memory_limit;
   settings.limits.instructions = config.pipelines.instruction_limit;
   settings.default_timeout = config.pipelines.step_timeout;
+  settings.limits.script_time = config.pipelines.script_time_limit;
   PipelineRuntime runtime(settings, deps_.plugins, resources, events, job_token);
   PipelineResult result = runtime.run(pipeline->source, pipeline->name);
   outcome.outputs = {{"steps", result.steps}};
