@@ -11,6 +11,8 @@ if(NOT TARGET kiln_plugin_sdk)
   endif()
   target_link_libraries(kiln_plugin_sdk INTERFACE nlohmann_json::nlohmann_json Boost::headers)
   target_compile_features(kiln_plugin_sdk INTERFACE cxx_std_20)
+  # nlohmann_json is a large header every plugin source includes: precompile it per target.
+  target_precompile_headers(kiln_plugin_sdk INTERFACE <nlohmann/json.hpp> <string> <vector>)
 endif()
 
 function(kiln_add_plugin name)

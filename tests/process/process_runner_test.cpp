@@ -1,0 +1,167 @@
+// The process runner on real processes: process groups, no child outliving its step,
+// scrubbed environment, bounded tail, redaction, start errors.
+#include <signal.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "process/process_runner.hpp"
+#include "secrets/redactor.hpp"
+#include "support/temp_dir.hpp"
+
+namespace kiln {
+namespace {
+
+using testing::ReadFile;
+using testing::TempDir;
+
+ProcessRunOptions OptionsIn(const TempDir& dir) {
+  ProcessRunOptions options;
+  options.default_cwd = dir.str();
+  options.base_env = ScrubbedEnvironment(dir.str());
+  return options;
+}
+
+bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+void WaitGone(pid_t pid) {
+  for (int i = 0; i < 200 && Alive(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST(ProcessRunner, RunsWithoutAShellAndReportsTheExitCode) {
+  TempDir dir;
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "echo hello; exit 7"};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_TRUE(result.started);
+  EXPECT_EQ(result.exit_code, 7);
+  EXPECT_EQ(result.output_tail, "hello\n");
+  // argv is passed as is: no shell expands this.
+  spec.argv = {"echo", "$HOME", "*"};
+  EXPECT_EQ(RunProcess(spec, OptionsIn(dir)).output_tail, "$HOME *\n");
+}
+
+TEST(ProcessRunner, StreamsEachLineAndMergesStderr) {
+  TempDir dir;
+  std::vector<std::string> lines;
+  ProcessRunOptions options = OptionsIn(dir);
+  options.on_line = [&](std::string_view line) { lines.emplace_back(line); };
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "echo one; echo two >&2; printf 'no newline'"};
+  RunProcess(spec, options);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "two", "no newline"}));
+}
+
+TEST(ProcessRunner, TheWorkersEnvironmentNeverReachesTheProcess) {
+  TempDir dir;
+  ::setenv("KILN_TEST_WORKER_SECRET", "should-not-leak", 1);
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "env"};
+  spec.env = {{"GIVEN", "yes"}};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  ::unsetenv("KILN_TEST_WORKER_SECRET");
+  EXPECT_EQ(result.output_tail.find("should-not-leak"), std::string::npos);
+  EXPECT_NE(result.output_tail.find("GIVEN=yes"), std::string::npos);
+  EXPECT_NE(result.output_tail.find("HOME=" + dir.str()), std::string::npos);
+}
+
+TEST(ProcessRunner, TimeoutKillsTheWholeGroupIncludingBackgroundChildren) {
+  TempDir dir;
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "sleep 60 & echo $! > bg.pid; sleep 60"};
+  spec.timeout = std::chrono::milliseconds(300);
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_FALSE(result.ok());
+  pid_t background = std::stoi(ReadFile(dir / "bg.pid"));
+  WaitGone(background);
+  EXPECT_FALSE(Alive(background));
+}
+
+TEST(ProcessRunner, AChildLeftBehindByAnExitingLeaderIsKilled) {
+  TempDir dir;
+  ProcessSpec spec;
+  // The leader exits at once, leaving a daemon-like child holding the output pipe.
+  spec.argv = {"sh", "-c", "sleep 60 > /dev/null 2>&1 & echo $! > bg.pid; exit 0"};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_EQ(result.exit_code, 0);
+  pid_t background = std::stoi(ReadFile(dir / "bg.pid"));
+  WaitGone(background);
+  EXPECT_FALSE(Alive(background));
+}
+
+TEST(ProcessRunner, CancellationStopsTheProcessSoon) {
+  TempDir dir;
+  CancellationToken stop;
+  ProcessRunOptions options = OptionsIn(dir);
+  options.stop = &stop;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop.cancel();
+  });
+  ProcessSpec spec;
+  spec.argv = {"sleep", "60"};
+  ProcessResult result = RunProcess(spec, options);
+  canceller.join();
+  EXPECT_TRUE(result.cancelled);
+  EXPECT_EQ(result.signal, SIGTERM);
+}
+
+TEST(ProcessRunner, AProcessIgnoringSigtermIsKilledAfterTheGrace) {
+  TempDir dir;
+  ProcessRunOptions options = OptionsIn(dir);
+  options.kill_grace = std::chrono::milliseconds(200);
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "trap '' TERM; sleep 60 & wait; sleep 60"};
+  spec.timeout = std::chrono::milliseconds(200);
+  ProcessResult result = RunProcess(spec, options);
+  EXPECT_TRUE(result.timed_out);
+  EXPECT_EQ(result.signal, SIGKILL);
+}
+
+TEST(ProcessRunner, TheTailIsBounded) {
+  TempDir dir;
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' 'a'; echo; echo END"};
+  spec.tail_bytes = 1000;
+  spec.log_output = false;
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_EQ(result.output_tail.size(), 1000u);
+  EXPECT_EQ(result.output_tail.substr(result.output_tail.size() - 4), "END\n");
+}
+
+TEST(ProcessRunner, OutputIsRedacted) {
+  TempDir dir;
+  Redactor redactor;
+  redactor.add("s3cr3t-value");
+  ProcessRunOptions options = OptionsIn(dir);
+  options.redactor = &redactor;
+  std::string streamed;
+  options.on_line = [&](std::string_view line) { streamed += std::string(line) + "\n"; };
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "echo token=s3cr3t-value; echo https://user:pw1234@host/x.git"};
+  ProcessResult result = RunProcess(spec, options);
+  for (const std::string* text : {&streamed, &result.output_tail}) {
+    EXPECT_EQ(text->find("s3cr3t-value"), std::string::npos) << *text;
+    EXPECT_EQ(text->find("pw1234"), std::string::npos) << *text;
+  }
+}
+
+TEST(ProcessRunner, StartErrorsSayWhat) {
+  TempDir dir;
+  ProcessSpec spec;
+  spec.argv = {"no-such-command-kiln"};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_FALSE(result.started);
+  EXPECT_NE(result.error.find("command not found: no-such-command-kiln"), std::string::npos);
+  spec.argv = {"true"};
+  spec.cwd = (dir / "missing").string();
+  result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_NE(result.error.find("working directory does not exist"), std::string::npos);
+  spec.argv = {};
+  EXPECT_FALSE(RunProcess(spec, OptionsIn(dir)).started);
+}
+
+}  // namespace
+}  // namespace kiln
