@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "log/logging.hpp"
 #include "support/pipeline_fixture.hpp"
 
 namespace kiln::testing {
@@ -284,6 +285,38 @@ TEST_F(PipelineScenario, PluginGetsItsConfigAndTheJob) {
     assert(c.job.id == job.id and c.workspace == kiln.workspace)
   )");
   EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+}  // namespace
+}  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+TEST(PipelineLogs, StepLinesCarryJobStepAndDuration) {
+  PipelineFixture fixture;
+  LoggingConfig logging;
+  logging.level = "info";
+  logging.format = "json";
+  SetUpLogging(logging, &fixture.redactor);
+  ::testing::internal::CaptureStderr();
+  auto run = fixture.run(R"(kiln.step("compile", function() end))");
+  std::string logs = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(run.outcome.status, JobStatus::succeeded);
+  bool found = false;
+  for (std::size_t start = 0; start < logs.size();) {
+    std::size_t end = logs.find('\n', start);
+    if (end == std::string::npos) end = logs.size();
+    auto line = nlohmann::json::parse(logs.substr(start, end - start), nullptr, false);
+    start = end + 1;
+    if (line.is_object() && line.value("step", "") == "compile") {
+      found = true;
+      EXPECT_EQ(line["job"], fixture.job.id);
+      EXPECT_TRUE(line["duration_ms"].is_number());
+      EXPECT_EQ(line["level"], "info");
+    }
+  }
+  EXPECT_TRUE(found) << logs;
 }
 
 }  // namespace

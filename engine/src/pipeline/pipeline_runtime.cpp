@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "log/logging.hpp"
 #include "pipeline/lua_json.hpp"
 
 namespace kiln {
@@ -265,6 +266,13 @@ int PipelineRuntime::run_step(lua_State* L, const std::string& name, const StepO
   if (!outcome.ok) finished["message"] = outcome.message;
   finished["outputs"] = outputs.is_null() ? nlohmann::json::object() : outputs;
   events_.emit(event_type::kStepFinished, finished);
+  {
+    const std::string job_id = resources_.job.value("id", "");
+    Log(outcome.ok ? spdlog::level::info : spdlog::level::warn,
+        "step " + status + (attempt > 1 ? " after " + std::to_string(attempt) + " attempts" : "") +
+            (outcome.ok ? "" : ": " + outcome.message),
+        LogFields{job_id, name, duration_ms, {}});
+  }
   nlohmann::json record = {{"name", name}, {"status", status}, {"attempts", attempt}, {"duration_ms", duration_ms}};
   if (!outputs.is_null()) record["outputs"] = outputs;
   if (!outcome.ok) record["error"] = outcome.message;
