@@ -206,3 +206,21 @@ TEST_F(KilnCli, CredentialsInTheRepositoryUrlAreRedacted) {
 
 }  // namespace
 }  // namespace kiln::testing
+
+namespace kiln::testing {
+namespace {
+
+TEST_F(KilnCli, CacheGcAndStatsRunTheCachePluginsSteps) {
+  WriteFile(dir_ / "cache/build/keyed/old/marker", "x");
+  Output stats = Kiln("cache stats --config '" + config_ + "'");
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  EXPECT_TRUE(nlohmann::json::parse(stats.out).is_object()) << stats.out;
+  Output gc = Kiln("cache gc --max-size 1GiB --config '" + config_ + "'");
+  EXPECT_EQ(gc.code, 0) << gc.err;
+  Output bad = Kiln("cache gc --max-size lots --config '" + config_ + "'");
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("max_size"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace kiln::testing

@@ -17,5 +17,6 @@ void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddSubmitCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddStatusCommands(CLI::App& app, GlobalOptions& global, int& exit_code);  // status, list, cancel
 void AddDlqCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
+void AddCacheCommand(CLI::App& app, GlobalOptions& global, int& exit_code);  // cache gc, cache stats
 
 }  // namespace kiln::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   kiln::cli::AddSubmitCommand(app, global, exit_code);
   kiln::cli::AddStatusCommands(app, global, exit_code);
   kiln::cli::AddDlqCommand(app, global, exit_code);
+  kiln::cli::AddCacheCommand(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
