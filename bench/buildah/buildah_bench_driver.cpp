@@ -5,9 +5,11 @@
 //
 // CREATED (RFC 3339) fixes the org.opencontainers.image.created label; without it the label
 // is the time of the build.
-// STORE_DIR holds the buildah store (STORE_DIR/root, STORE_DIR/runroot, vfs, chroot);
+// STORE_DIR holds the buildah store (STORE_DIR/root, STORE_DIR/runroot, chroot isolation,
+// storage driver from $STORAGE_DRIVER, default vfs);
 // the job's workspace is a fresh temp dir each run. Prints the step's outputs as JSON.
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -24,7 +26,7 @@ int main(int argc, char** argv) {
   std::filesystem::path store = argv[1];
   nlohmann::json config = {{"root", (store / "root").string()},
                            {"runroot", (store / "runroot").string()},
-                           {"storage_driver", "vfs"},
+                           {"storage_driver", std::getenv("STORAGE_DRIVER") ? std::getenv("STORAGE_DRIVER") : "vfs"},
                            {"isolation", "chroot"}};
   kiln::buildah::BuildahPlugin plugin;
   if (std::string error = plugin.configure(config); !error.empty()) {
