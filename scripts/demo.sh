@@ -60,8 +60,13 @@ echo "== submitting a build of $repo @ ${commit:0:12} over NATS"
 
 echo
 echo "== the image, in the worker's buildah store:"
-buildah --root "$demo/images/root" --runroot "$demo/images/runroot" --storage-driver vfs images
+store=(--root "$demo/images/root" --runroot "$demo/images/runroot" --storage-driver vfs)
+buildah "${store[@]}" images
+image=$(buildah "${store[@]}" images --format '{{.Name}}:{{.Tag}}' | grep ":${commit:0:12}" | head -1)
 echo
-echo "Run it (it is FROM scratch: look inside it) with:"
-echo "  ctr=\$(buildah --root $demo/images/root --runroot $demo/images/runroot --storage-driver vfs from localhost/shop:${commit:0:12})"
-echo "  buildah --root $demo/images/root --runroot $demo/images/runroot --storage-driver vfs mount \$ctr"
+echo "Look inside it (it is FROM scratch, so there is no shell to run):"
+echo "  ctr=\$(buildah ${store[*]} from $image)"
+echo "  ls \$(buildah ${store[*]} mount \$ctr)/site"
+ctr=$(buildah "${store[@]}" from "$image")
+echo "  -> $(ls "$(buildah "${store[@]}" mount "$ctr")/site")"
+buildah "${store[@]}" rm "$ctr" >/dev/null

@@ -99,7 +99,7 @@ TEST_P(HostileScript, EndsInAClearFailureOfItsJob) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, HostileScript, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<HostileCase>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<HostileCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(HostileScriptExtra, FinalizerAddedAfterSetmetatableNeverRuns) {
   // Lua marks an object for finalization only if __gc is there at setmetatable time.

@@ -396,9 +396,9 @@ TEST_P(GitHttpTest, ARefusedLoginIsTerminalAndIsTriedOnce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, GitSyncTest, ::testing::Values(Transport::libgit2, Transport::cli),
-                         [](const auto& info) { return TransportName(info.param); });
+                         [](const auto& param_info) { return TransportName(param_info.param); });
 INSTANTIATE_TEST_SUITE_P(Transports, GitHttpTest, ::testing::Values(Transport::libgit2, Transport::cli),
-                         [](const auto& info) { return TransportName(info.param); });
+                         [](const auto& param_info) { return TransportName(param_info.param); });
 
 }  // namespace
 }  // namespace kiln::git
