@@ -1,29 +1,34 @@
 #!/usr/bin/env bash
 # Save and restore of a 200 MB, 20,000-file tree: kiln's keyed cache against `cp -a` and
-# `tar` of the same tree, side by side in one hyperfine run per direction.
+# `tar` of the same tree, interleaved in one run.
 #
 #   bench/cache/run.sh BUILD_DIR [WORK_DIR]
 #
 # BUILD_DIR holds bin/kiln-cache-tool (target kiln-cache-tool). WORK_DIR (default: a temp
-# dir under /var/tmp, i.e. a disk, not tmpfs) gets the tree, the caches and the restores;
-# it is removed at the end. Page cache warm (hyperfine warm-up); each run starts after
-# the previous output is deleted and `sync`ed, so deletions do not bill the next run. Env: FILES (20000), BYTES (200000000), RUNS (7),
-# THREADS (kiln copy threads, default auto).
+# dir under /var/tmp, on disk rather than tmpfs) gets the tree, the caches and the copies,
+# and is removed at the end. Env: FILES (20000), BYTES (200000000), RUNS (5), THREADS
+# (kiln's copy threads; default min(4, cores)).
+#
+# Method: every run of every command writes into a fresh directory and nothing is
+# deleted until the end: on ext4 mounted with `discard`, deleting 20,000 files makes the
+# next few seconds of file creation several times slower, which billed whichever command
+# ran after a delete (hyperfine's --prepare "rm -rf" did exactly that). Commands run
+# interleaved (round 1: a b c, round 2: a b c, ...) so that load drifting on a shared
+# machine hits all of them alike. Page cache warm: the tree was just written.
 set -euo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR [WORK_DIR]}
-tool=$build/bin/kiln-cache-tool
+tool=$(realpath "$build/bin/kiln-cache-tool")
 [ -x "$tool" ] || { echo "no $tool: build the kiln-cache-tool target" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "hyperfine is needed (Debian package hyperfine)" >&2; exit 2; }
 work=${2:-$(mktemp -d /var/tmp/kiln-cache-bench.XXXXXX)}
 files=${FILES:-20000}
 bytes=${BYTES:-200000000}
-runs=${RUNS:-7}
+runs=${RUNS:-5}
 [ -n "${THREADS:-}" ] && export KILN_CACHE_THREADS=$THREADS
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 
 ws=$work/ws
-mkdir -p "$ws" "$work/cp" "$work/tar" "$work/kiln" "$work/out"
+mkdir -p "$ws"
 echo "making $files files, $bytes bytes in $ws/deps ..."
 python3 - "$ws/deps" "$files" "$bytes" <<'PY'
 import os, random, sys
@@ -41,31 +46,45 @@ for i, w in enumerate(weights):
         while n > 0:
             f.write(chunk[: min(n, len(chunk))]); n -= len(chunk)
 PY
-du -sb "$ws/deps" | awk '{printf "tree: %.1f MB\n", $1/1e6}'
-echo "files: $(find "$ws/deps" -type f | wc -l)"
-echo "kiln copy threads: ${KILN_CACHE_THREADS:-auto ($(nproc) cores)}"
+sync
+echo "tree: $(du -sb "$ws/deps" | awk '{printf "%.1f MB", $1/1e6}'), $(find "$ws/deps" -type f | wc -l) files"
+echo "machine: $(nproc) cores, $(uname -r), $(df -T "$work" | awk 'NR==2{print $2}') ($(findmnt -no OPTIONS -T "$work"))"
+echo "kiln copy threads: ${KILN_CACHE_THREADS:-auto}"
+
+declare -A times
+# time_ms NAME COMMAND...: runs it, appends the wall time in ms to times[NAME].
+time_ms() {
+  local name=$1; shift
+  local start end
+  start=$(date +%s%N)
+  "$@" >/dev/null
+  end=$(date +%s%N)
+  times[$name]+="$(( (end - start) / 1000000 )) "
+}
+
+# Saves: each into a fresh target.
+for ((r = 1; r <= runs; r++)); do
+  mkdir -p "$work/save-cp-$r" "$work/save-tar-$r"
+  time_ms "save: cp -a" cp -a "$ws/deps" "$work/save-cp-$r/deps"
+  time_ms "save: tar -cf" tar -cf "$work/save-tar-$r/deps.tar" -C "$ws" deps
+  time_ms "save: kiln save" "$tool" save "$work/save-kiln-$r" "$ws" bench-key deps
+done
+# Restores from the first run's copies, each into a fresh directory.
+for ((r = 1; r <= runs; r++)); do
+  mkdir -p "$work/restore-cp-$r" "$work/restore-tar-$r" "$work/restore-kiln-$r"
+  time_ms "restore: cp -a" cp -a "$work/save-cp-1/deps" "$work/restore-cp-$r/deps"
+  time_ms "restore: tar -xf" tar -xf "$work/save-tar-1/deps.tar" -C "$work/restore-tar-$r"
+  time_ms "restore: kiln restore" "$tool" restore "$work/save-kiln-1" "$work/restore-kiln-$r" bench-key deps
+done
+# Spot check: the restored trees are the same.
+diff -r "$ws/deps" "$work/restore-kiln-1/deps" >/dev/null && echo "kiln restore: tree identical to the source"
 
 echo
-echo "== save (tree -> cache) =="
-hyperfine --warmup 1 --runs "$runs" --export-markdown "$work/save.md" \
-  -n 'cp -a' --prepare "rm -rf $work/cp/deps; sync" "cp -a $ws/deps $work/cp/deps" \
-  -n 'tar -cf' --prepare "rm -f $work/tar/deps.tar; sync" "tar -cf $work/tar/deps.tar -C $ws deps" \
-  -n 'kiln save' --prepare "rm -rf $work/kiln/keyed; sync" \
-     "$tool save $work/kiln $ws bench-key deps"
-cat "$work/save.md"
-
-# Fill the three caches once for the restores.
-rm -rf "$work/cp/deps" "$work/tar/deps.tar" "$work/kiln/keyed"
-cp -a "$ws/deps" "$work/cp/deps"
-tar -cf "$work/tar/deps.tar" -C "$ws" deps
-"$tool" save "$work/kiln" "$ws" bench-key deps >/dev/null
-
-echo
-echo "== restore (cache -> workspace) =="
-hyperfine --warmup 1 --runs "$runs" --export-markdown "$work/restore.md" \
-  -n 'cp -a' --prepare "rm -rf $work/out/deps; sync" "cp -a $work/cp/deps $work/out/deps" \
-  -n 'tar -xf' --prepare "rm -rf $work/out/deps; sync" "tar -xf $work/tar/deps.tar -C $work/out" \
-  -n 'kiln restore' --prepare "rm -rf $work/out/deps; sync" "$tool restore $work/kiln $work/out bench-key deps" \
-  -n 'kiln restore, 1 thread' --prepare "rm -rf $work/out/deps; sync" \
-     "env KILN_CACHE_THREADS=1 $tool restore $work/kiln $work/out bench-key deps"
-cat "$work/restore.md"
+printf "| %-24s | %10s | %10s | %s |\n" "command" "median ms" "min ms" "all runs (ms)"
+printf "|%s|%s|%s|%s|\n" "--------------------------" "-----------:" "-----------:" "---"
+for name in "save: cp -a" "save: tar -cf" "save: kiln save" "restore: cp -a" "restore: tar -xf" "restore: kiln restore"; do
+  sorted=$(tr ' ' '\n' <<<"${times[$name]}" | grep . | sort -n)
+  median=$(awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}' <<<"$sorted")
+  min=$(head -1 <<<"$sorted")
+  printf "| %-24s | %10s | %10s | %s |\n" "$name" "$median" "$min" "${times[$name]}"
+done
