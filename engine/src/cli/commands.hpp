@@ -17,6 +17,9 @@ void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddSubmitCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddStatusCommands(CLI::App& app, GlobalOptions& global, int& exit_code);  // status, list, cancel
 void AddDlqCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
+/// --config and --nats, for the commands that talk to NATS.
+void AddNatsOptions(CLI::App* cmd, GlobalOptions& global);
+
 void AddCacheCommand(CLI::App& app, GlobalOptions& global, int& exit_code);  // cache gc, cache stats
 
 }  // namespace kiln::cli

@@ -17,13 +17,6 @@ namespace kiln::cli {
 
 namespace {
 
-void AddNatsOptions(CLI::App* cmd, GlobalOptions& global) {
-  cmd->add_option_function<std::string>("--config", [&global](const std::string& v) { global.config_path = v; },
-                                        "config file");
-  cmd->add_option_function<std::string>("--nats", [&global](const std::string& v) { global.nats_url = v; },
-                                        "NATS server URL (overrides nats.url)");
-}
-
 nlohmann::json ToJson(const DeadLetter& d) {
   nlohmann::json out = {{"dlq_seq", d.dlq_seq}, {"job", d.job_id},     {"reason", d.reason},
                         {"error", d.error},     {"attempts", d.attempts}, {"worker", d.worker},

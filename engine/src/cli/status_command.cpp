@@ -17,13 +17,6 @@ namespace kiln::cli {
 
 namespace {
 
-void AddNatsOptions(CLI::App* cmd, GlobalOptions& global) {
-  cmd->add_option_function<std::string>("--config", [&global](const std::string& v) { global.config_path = v; },
-                                        "config file");
-  cmd->add_option_function<std::string>("--nats", [&global](const std::string& v) { global.nats_url = v; },
-                                        "NATS server URL (overrides nats.url)");
-}
-
 void PrintState(const nlohmann::json& s) {
   std::cout << "job      " << s.value("id", "") << "\n"
             << "status   " << s.value("status", "") << "\n";
