@@ -1,4 +1,6 @@
 // The git phase plugin: steps `sync` and `read_file` (see sync_step.hpp, read_file_step.hpp).
+// This is the implementation, linked against libgit2 and loaded on the first git step by
+// the front in git_plugin.cpp (kiln/deferred_plugin.hpp).
 //
 // Thread safety: configure() runs once before any run(); run() may then be called from
 // several job threads at once and only reads the plugin's state.
@@ -11,6 +13,7 @@
 
 #include "git_config.hpp"
 #include "kiln/plugin.hpp"
+#include "plugin_identity.hpp"
 #include "remote_fetcher.hpp"
 
 namespace kiln::git {
@@ -19,9 +22,9 @@ class GitPlugin final : public Plugin {
  public:
   GitPlugin();
 
-  std::string_view name() const override { return "git"; }
-  std::string_view version() const override { return "0.1.0"; }
-  std::vector<std::string> steps() const override { return {"sync", "read_file"}; }
+  std::string_view name() const override { return kPluginName; }
+  std::string_view version() const override { return kPluginVersion; }
+  std::vector<std::string> steps() const override { return PluginSteps(); }
   std::string configure(const nlohmann::json& section) override;
   StepResult run(std::string_view step, const nlohmann::json& args, StepContext& ctx) override;
 
