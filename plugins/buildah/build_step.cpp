@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -13,15 +14,20 @@
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
+#include "kiln/dependency_caches.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
 
+// A build cache directory bind-mounted into every RUN step: `buildah/<id>`, or with
+// `language` set, that language's dependency area (kiln/dependency_caches.hpp), the same
+// directory the NX plugin's builds fill and the cache plugin counts and evicts.
 struct CacheMount {
   std::string id;
   std::string target;
+  std::optional<dependency_caches::Language> language;
 };
 
 struct BuildRequest {
@@ -49,12 +55,28 @@ std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>
       mount.target = item.get<std::string>();
     } else if (item.is_object() && item.contains("target") && item.at("target").is_string()) {
       mount.target = item.at("target").get<std::string>();
+      for (const auto& [key, value] : item.items()) {
+        if (key != "target" && key != "id" && key != "cache") {
+          return "cache_mounts: unknown key '" + key + "' (known: target, id, cache)";
+        }
+      }
       if (item.contains("id")) {
         if (!item.at("id").is_string()) return "cache_mounts: id must be a string, got " + item.at("id").dump();
         mount.id = item.at("id").get<std::string>();
       }
+      if (item.contains("cache")) {
+        dependency_caches::Language language;
+        if (!item.at("cache").is_string() || !dependency_caches::ParseLanguage(item.at("cache").get<std::string>(), &language)) {
+          return "cache_mounts: cache must name a dependency cache (maven, gradle, npm, go, nuget, pip), got " +
+                 item.at("cache").dump();
+        }
+        if (item.contains("id")) return "cache_mounts: give either id or cache, not both";
+        mount.language = language;
+        mount.id = std::string(dependency_caches::LanguageName(language));
+      }
     } else {
-      return "cache_mounts: each entry must be a path or { target = path, id = name }, got " + item.dump();
+      return "cache_mounts: each entry must be a path, { target = path, id = name } or { target = path, cache = "
+             "language }, got " + item.dump();
     }
     if (mount.target.empty() || mount.target.front() != '/' ||
         mount.target.find_first_of(":,") != std::string::npos || mount.target.find("..") != std::string::npos) {
@@ -195,9 +217,18 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   std::error_code ec;
   for (const CacheMount& mount : request.cache_mounts) {
-    fs::path host = fs::path(ctx.build_cache_dir()) / "buildah" / mount.id;
-    fs::create_directories(host, ec);
-    if (ec) return StepResult::Terminal("buildah.build: cache_mounts: cannot create " + host.string() + ": " + ec.message());
+    fs::path host;
+    if (mount.language) {
+      const auto area = dependency_caches::CacheAreaFor(*mount.language, ctx.build_cache_dir());
+      if (std::string failed = dependency_caches::PrepareArea(area); !failed.empty()) {
+        return StepResult::Terminal("buildah.build: cache_mounts: " + failed);
+      }
+      host = area.dirs.front();
+    } else {
+      host = fs::path(ctx.build_cache_dir()) / "buildah" / mount.id;
+      fs::create_directories(host, ec);
+      if (ec) return StepResult::Terminal("buildah.build: cache_mounts: cannot create " + host.string() + ": " + ec.message());
+    }
     bud.insert(bud.end(), {"-v", host.string() + ":" + mount.target});
   }
 

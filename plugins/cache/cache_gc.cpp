@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "keyed_store.hpp"
-#include "language_caches.hpp"
+#include "language_detection.hpp"
 #include "tree_copy.hpp"
 
 namespace kiln::cache {

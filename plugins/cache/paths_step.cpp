@@ -1,13 +1,9 @@
 #include "paths_step.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <system_error>
 
-#include "language_caches.hpp"
+#include "language_detection.hpp"
 #include "safe_paths.hpp"
 #include "step_args.hpp"
 
@@ -51,19 +47,9 @@ StepResult RunPathsStep(const nlohmann::json& args, StepContext& ctx, const Cach
   const fs::path root = ctx.build_cache_dir();
   for (Language language : languages) {
     const LanguageCacheArea area = CacheAreaFor(language, root);
-    std::error_code ec;
-    for (const auto& d : area.dirs) {
-      fs::create_directories(d, ec);
-      if (ec) {
-        return StepResult::Retryable("cache.paths: cannot create \"" + d.string() + "\": " + ec.message());
-      }
+    if (std::string failed = PrepareArea(area); !failed.empty()) {
+      return StepResult::Retryable("cache.paths: " + failed);
     }
-    // The marker's time is the area's last use, for eviction.
-    const fs::path marker = area.root / std::string(kLastUsedMarker);
-    const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) ::close(fd);
-    ::utimensat(AT_FDCWD, marker.c_str(), nullptr, 0);
-
     const std::string name(LanguageName(language));
     out["languages"].push_back(name);
     out["dirs"][name] = area.root.string();

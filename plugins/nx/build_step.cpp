@@ -181,8 +181,13 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
 
   const RepoCache cache = RepoCacheFor(ctx);
   const std::set<Language> languages = DetectWorkspaceLanguages(dir);
-  ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " + cache.root.string());
-  const auto env = NxEnvironment(cache, languages, args.env);
+  std::vector<dependency_caches::LanguageCacheArea> areas;
+  if (std::string failed = PrepareDependencyCaches(cache, languages, &areas); !failed.empty()) {
+    return StepResult::Retryable(kStep + failed);
+  }
+  ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " +
+          cache.build_cache.string() + ", NX's cache under " + cache.nx_cache().string());
+  const auto env = NxEnvironment(cache, areas, args.env);
 
   StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
   if (!installed.ok()) {

@@ -93,7 +93,7 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
   spec.argv = pm.frozen_install;
   spec.cwd = dir.string();
   spec.env = env;
-  // One npm area per repository: npm's cache, and pnpm's and yarn's stores beside it.
+  // The shared npm area (kiln/dependency_caches.hpp): npm's cache, pnpm's and yarn's stores beside it.
   const fs::path npm_cache = npm_area / "npm";
   spec.env["npm_config_cache"] = npm_cache.string();
   spec.env["npm_config_store_dir"] = (npm_area / "pnpm-store").string();

@@ -34,7 +34,7 @@ PackageManager DetectPackageManager(const std::filesystem::path& dir);
 bool LooksLikeNetworkFailure(const std::string& output);
 
 /// Installs the workspace's packages per `mode`, with the package manager's cache in the
-/// repository's npm area (`npm_area`/npm for npm, /yarn, /pnpm-store), `env` on top.
+/// shared npm area (`npm_area`/npm for npm, /yarn, /pnpm-store), `env` on top.
 /// Ok (outputs: {"installed": bool, "package_manager": name}), Retryable on network
 /// failures, Terminal otherwise (no lockfile with mode ci, out-of-sync lockfile, ...).
 StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,

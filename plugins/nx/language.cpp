@@ -94,32 +94,37 @@ std::set<Language> DetectWorkspaceLanguages(const fs::path& dir, std::size_t max
   return found;
 }
 
-std::map<std::string, std::string> DependencyCacheEnv(const std::set<Language>& languages, const fs::path& repo_cache,
-                                                      const std::map<std::string, std::string>& user_env) {
-  // The areas and the paths inside them are the cache plugin's (plugins/cache,
-  // language_caches.cpp), rooted at one repository's directory instead of the whole cache.
-  std::map<std::string, std::string> env;
-  auto set = [&](const std::string& key, const fs::path& value) {
-    if (!user_env.count(key)) env[key] = value.string();
-  };
-  set("npm_config_cache", repo_cache / "npm" / "npm");
-  set("YARN_CACHE_FOLDER", repo_cache / "npm" / "yarn");
+std::vector<dependency_caches::LanguageCacheArea> DependencyCacheAreas(const std::set<Language>& languages,
+                                                                      const fs::path& cache_root) {
+  using dependency_caches::CacheAreaFor;
+  namespace area = dependency_caches;
+  std::vector<area::LanguageCacheArea> areas;
   if (languages.count(Language::java)) {
-    std::string maven_opts = "-Dmaven.repo.local=" + (repo_cache / "maven" / "repository").string();
-    if (auto it = user_env.find("MAVEN_OPTS"); it != user_env.end() && !it->second.empty()) {
-      // The step's own repository setting, if it has one, is the one that counts.
-      maven_opts = it->second.find("maven.repo.local") != std::string::npos ? it->second
-                                                                              : it->second + " " + maven_opts;
+    areas.push_back(CacheAreaFor(area::Language::maven, cache_root));
+    areas.push_back(CacheAreaFor(area::Language::gradle, cache_root));
+  }
+  // An NX workspace is a node workspace whatever its projects are written in.
+  areas.push_back(CacheAreaFor(area::Language::npm, cache_root));
+  if (languages.count(Language::go)) areas.push_back(CacheAreaFor(area::Language::go, cache_root));
+  if (languages.count(Language::dotnet)) areas.push_back(CacheAreaFor(area::Language::nuget, cache_root));
+  if (languages.count(Language::python)) areas.push_back(CacheAreaFor(area::Language::pip, cache_root));
+  return areas;
+}
+
+std::map<std::string, std::string> DependencyCacheEnv(const std::vector<dependency_caches::LanguageCacheArea>& areas,
+                                                      const std::map<std::string, std::string>& user_env) {
+  std::map<std::string, std::string> env;
+  for (const auto& area : areas) {
+    for (const auto& [key, value] : area.env) {
+      const auto own = user_env.find(key);
+      if (own == user_env.end()) {
+        env[key] = value;
+      } else if (key == "MAVEN_OPTS" && !own->second.empty() && own->second.find("maven.repo.local") == std::string::npos) {
+        // The step's other Maven options stay; only a repository setting of its own wins.
+        env[key] = own->second + " " + value;
+      }
     }
-    env["MAVEN_OPTS"] = maven_opts;
-    set("GRADLE_USER_HOME", repo_cache / "gradle");
   }
-  if (languages.count(Language::dotnet)) set("NUGET_PACKAGES", repo_cache / "nuget" / "packages");
-  if (languages.count(Language::go)) {
-    set("GOMODCACHE", repo_cache / "go" / "mod");
-    set("GOCACHE", repo_cache / "go" / "build");
-  }
-  if (languages.count(Language::python)) set("PIP_CACHE_DIR", repo_cache / "pip");
   return env;
 }
 

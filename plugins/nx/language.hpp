@@ -1,10 +1,9 @@
-// Which language a project is written in, told from the files at its root, and where each
-// language's dependency cache lives for a repository.
+// Which language a project is written in, told from the files at its root, and which
+// dependency cache areas a workspace's build uses.
 //
-// The cache directories use the cache plugin's area names (maven, gradle, npm, go, nuget,
-// pip) and the paths inside them, under one repository's directory of the build cache, so
-// a dependency downloaded by one job is there for the next job of the same repository.
-// Pure functions over the file system; safe from any thread.
+// The areas are the SDK's (kiln/dependency_caches.hpp), shared by every repository and with
+// the cache plugin, which measures and evicts them: a dependency one job downloaded is there
+// for the next job, of any repository. Pure functions over the file system; safe from any thread.
 #pragma once
 
 #include <filesystem>
@@ -12,6 +11,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "kiln/dependency_caches.hpp"
 
 namespace kiln::nx {
 
@@ -33,15 +35,17 @@ Language DetectLanguage(const std::filesystem::path& root);
 /// Used before NX has computed its project graph, to know which caches a build needs.
 std::set<Language> DetectWorkspaceLanguages(const std::filesystem::path& dir, std::size_t max_entries = 20000);
 
-/// The environment that points the dependency caches of `languages` into the areas of
-/// `repo_cache` (the cache plugin's area names and inner paths): MAVEN_OPTS
-/// (-Dmaven.repo.local=maven/repository) and GRADLE_USER_HOME (gradle) for java,
-/// NUGET_PACKAGES (nuget/packages) for dotnet, GOMODCACHE and GOCACHE (go/mod, go/build)
-/// for go, PIP_CACHE_DIR (pip) for python, and always npm_config_cache (npm/npm) and
-/// YARN_CACHE_FOLDER (npm/yarn): an NX workspace is a node workspace.
-/// `user_env` is the step's own env: a variable it sets wins, and MAVEN_OPTS is appended to.
-std::map<std::string, std::string> DependencyCacheEnv(const std::set<Language>& languages,
-                                                      const std::filesystem::path& repo_cache,
+/// The areas under `cache_root` (the build cache) that a build of a workspace using
+/// `languages` needs: maven and gradle for java, nuget for dotnet, go, pip for python, and
+/// always npm: an NX workspace is a node workspace.
+std::vector<dependency_caches::LanguageCacheArea> DependencyCacheAreas(const std::set<Language>& languages,
+                                                                      const std::filesystem::path& cache_root);
+
+/// The environment that points the package managers at `areas` (MAVEN_OPTS, GRADLE_USER_HOME,
+/// npm_config_cache, YARN_CACHE_FOLDER, GOMODCACHE, GOCACHE, NUGET_PACKAGES, PIP_CACHE_DIR).
+/// `user_env` is the step's own env: a variable it sets wins, except that other MAVEN_OPTS
+/// are kept and the repository is appended to them.
+std::map<std::string, std::string> DependencyCacheEnv(const std::vector<dependency_caches::LanguageCacheArea>& areas,
                                                       const std::map<std::string, std::string>& user_env = {});
 
 }  // namespace kiln::nx

@@ -34,11 +34,21 @@ std::map<std::string, std::string> DefaultNxEnv() {
   };
 }
 
-std::map<std::string, std::string> NxEnvironment(const RepoCache& cache, const std::set<Language>& languages,
+std::string PrepareDependencyCaches(const RepoCache& cache, const std::set<Language>& languages,
+                                    std::vector<dependency_caches::LanguageCacheArea>* areas) {
+  *areas = DependencyCacheAreas(languages, cache.build_cache);
+  for (const auto& area : *areas) {
+    if (std::string failed = dependency_caches::PrepareArea(area); !failed.empty()) return failed;
+  }
+  return {};
+}
+
+std::map<std::string, std::string> NxEnvironment(const RepoCache& cache,
+                                                 const std::vector<dependency_caches::LanguageCacheArea>& areas,
                                                  const std::map<std::string, std::string>& user_env) {
   std::map<std::string, std::string> env = DefaultNxEnv();
   for (const auto& [key, value] : user_env) env[key] = value;
-  for (auto& [key, value] : DependencyCacheEnv(languages, cache.root, user_env)) env[key] = value;
+  for (auto& [key, value] : DependencyCacheEnv(areas, user_env)) env[key] = value;
   for (auto& [key, value] : ManagedNxEnv(cache)) env[key] = value;
   return env;
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "language.hpp"
 #include "workspace.hpp"
@@ -22,9 +23,16 @@ std::map<std::string, std::string> ManagedNxEnv(const RepoCache& cache);
 /// Variables a step's env may change: CI=true, no colours, no npm update notice.
 std::map<std::string, std::string> DefaultNxEnv();
 
-/// The whole environment of an NX process: DefaultNxEnv, the step's env, the dependency caches of
-/// `languages`, then ManagedNxEnv.
-std::map<std::string, std::string> NxEnvironment(const RepoCache& cache, const std::set<Language>& languages,
+/// The dependency cache areas a workspace using `languages` builds with (DependencyCacheAreas,
+/// under cache.build_cache), created and marked used now, so that the cache plugin's eviction
+/// (least recently used first) sees them in use. Empty on success, else what failed.
+std::string PrepareDependencyCaches(const RepoCache& cache, const std::set<Language>& languages,
+                                    std::vector<dependency_caches::LanguageCacheArea>* areas);
+
+/// The whole environment of an NX process: DefaultNxEnv, the step's env, the dependency cache
+/// `areas`, then ManagedNxEnv.
+std::map<std::string, std::string> NxEnvironment(const RepoCache& cache,
+                                                 const std::vector<dependency_caches::LanguageCacheArea>& areas,
                                                  const std::map<std::string, std::string>& user_env);
 
 /// <dir>/node_modules/.bin/nx

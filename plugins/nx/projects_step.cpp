@@ -41,7 +41,11 @@ StepResult RunProjects(StepContext& ctx, const nlohmann::json& raw_args, const N
     return StepResult::Terminal(std::string(kStep) + "no nx.json in " + dir.string() + ": not an NX workspace");
   }
   const RepoCache cache = RepoCacheFor(ctx);
-  const auto env = NxEnvironment(cache, DetectWorkspaceLanguages(dir), args.env);
+  std::vector<dependency_caches::LanguageCacheArea> areas;
+  if (std::string failed = PrepareDependencyCaches(cache, DetectWorkspaceLanguages(dir), &areas); !failed.empty()) {
+    return StepResult::Retryable(kStep + failed);
+  }
+  const auto env = NxEnvironment(cache, areas, args.env);
   StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;

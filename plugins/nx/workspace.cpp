@@ -64,7 +64,8 @@ std::string RepositoryKey(const nlohmann::json& job) {
 }
 
 RepoCache RepoCacheFor(StepContext& ctx) {
-  return RepoCache{fs::path(ctx.build_cache_dir()) / RepositoryKey(ctx.job())};
+  const fs::path build_cache = ctx.build_cache_dir();
+  return RepoCache{build_cache, build_cache / RepositoryKey(ctx.job())};
 }
 
 fs::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error) {

@@ -1,12 +1,14 @@
 // Where an NX workspace is, and where one repository's caches live in the build cache.
 //
-// Layout under StepContext::build_cache_dir() (`build.build_cache_path`), one directory per
-// repository so that jobs of different repositories never share or poison a cache:
+// Layout under StepContext::build_cache_dir() (`build.build_cache_path`):
 //
-//   <build cache>/<repo key>/npm/npm         npm's cache (npm_config_cache); npm/yarn, npm/pnpm-store
-//   <build cache>/<repo key>/maven|gradle|go|nuget|pip   other languages' dependency caches,
-//                                            inside each area the cache plugin's paths
-//   <build cache>/<repo key>/nx/cache        NX_CACHE_DIRECTORY: task outputs, kept between jobs
+//   <build cache>/npm|maven|gradle|go|nuget|pip   the dependency cache areas, shared by every
+//                                            repository and with the cache plugin
+//                                            (kiln/dependency_caches.hpp); npm's cache is
+//                                            npm/npm, yarn's and pnpm's stores beside it
+//   <build cache>/<repo key>/nx/cache        NX_CACHE_DIRECTORY: task outputs, kept between jobs;
+//                                            one per repository, so a repository's cache
+//                                            never feeds another's build
 //   <build cache>/<repo key>/nx/workspace-data  NX_WORKSPACE_DATA_DIRECTORY: NX's task database
 //                                            (without it NX forgets what its cache holds), its
 //                                            project graph and file hashes
@@ -18,6 +20,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "kiln/dependency_caches.hpp"
 
 namespace kiln {
 class StepContext;
@@ -32,12 +36,16 @@ namespace kiln::nx {
 std::string RepositoryKey(const nlohmann::json& job);
 
 struct RepoCache {
-  std::filesystem::path root;  // <build cache>/<repo key>
+  std::filesystem::path build_cache;  // build.build_cache_path: the shared dependency areas
+  std::filesystem::path root;         // <build cache>/<repo key>: this repository's NX cache
   std::filesystem::path nx() const { return root / "nx"; }
   std::filesystem::path nx_cache() const { return root / "nx" / "cache"; }
   std::filesystem::path nx_workspace_data() const { return root / "nx" / "workspace-data"; }
   std::filesystem::path runs() const { return root / "nx" / "runs"; }
-  std::filesystem::path npm_area() const { return root / "npm"; }
+  /// The shared npm area: npm's cache (npm/), yarn's and pnpm's stores beside it.
+  std::filesystem::path npm_area() const {
+    return dependency_caches::CacheAreaFor(dependency_caches::Language::npm, build_cache).root;
+  }
 };
 
 RepoCache RepoCacheFor(StepContext& ctx);

@@ -273,6 +273,26 @@ TEST_F(BuildahStepTest, CacheMountsKeepFilesInTheBuildCacheBetweenBuilds) {
   EXPECT_EQ(ReadFile(harness_->build_cache_dir() / "buildah" / "deps" / "runs"), "run 1\nrun 2\n");
 }
 
+TEST_F(BuildahStepTest, ACacheMountCanBeALanguagesDependencyArea) {
+  // The npm area is the one the NX plugin fills and the cache plugin counts and evicts.
+  NeedBase();
+  fs::path context = Context("npm-deps", std::string("FROM ") + kBase + "\nRUN echo cached > /root/.npm/from-build\n");
+  StepResult built = Run("build", {{"context", context.string()},
+                                   {"cache_mounts", {{{"target", "/root/.npm"}, {"cache", "npm"}}}}});
+  ASSERT_TRUE(built.ok()) << built.message;
+  EXPECT_EQ(ReadFile(harness_->build_cache_dir() / "npm" / "npm" / "from-build"), "cached\n");
+  EXPECT_TRUE(fs::exists(harness_->build_cache_dir() / "npm" / ".kiln-last-used"));
+
+  EXPECT_EQ(Run("build", {{"context", context.string()}, {"cache_mounts", {{{"target", "/x"}, {"cache", "cargo"}}}}}).message,
+            "buildah.build: cache_mounts: cache must name a dependency cache (maven, gradle, npm, go, nuget, pip), got "
+            "\"cargo\"");
+  EXPECT_EQ(Run("build", {{"context", context.string()},
+                          {"cache_mounts", {{{"target", "/x"}, {"cache", "npm"}, {"id", "y"}}}}}).message,
+            "buildah.build: cache_mounts: give either id or cache, not both");
+  EXPECT_EQ(Run("build", {{"context", context.string()}, {"cache_mounts", {{{"target", "/x"}, {"ids", "y"}}}}}).message,
+            "buildah.build: cache_mounts: unknown key 'ids' (known: target, id, cache)");
+}
+
 TEST_F(BuildahStepTest, MultiStageTargetAndBadArguments) {
   fs::path context = Context("stages", "FROM scratch AS one\nCOPY a /a\nFROM scratch AS two\nCOPY b /b\n",
                              {{"a", "a"}, {"b", "b"}});

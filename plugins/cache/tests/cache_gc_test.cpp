@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cache_plugin_fixture.hpp"
-#include "language_caches.hpp"
+#include "language_detection.hpp"
 
 namespace kiln::cache {
 namespace {

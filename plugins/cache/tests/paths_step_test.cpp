@@ -3,7 +3,7 @@
 #include <filesystem>
 
 #include "cache_plugin_fixture.hpp"
-#include "language_caches.hpp"
+#include "language_detection.hpp"
 
 namespace kiln::cache {
 namespace {

@@ -144,12 +144,12 @@ TEST_F(NxBuildTest, MissingDirIsTerminal) {
   EXPECT_NE(result.message.find("nowhere does not exist"), std::string::npos) << result.message;
 }
 
-TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheRepositoryNpmCache) {
+TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheSharedNpmArea) {
   const fs::path dir = harness_.workspace() / "src";
   ASSERT_TRUE(CopyFixture(dir, /*with_modules=*/false));
-  // The repository's npm cache, as an earlier job of it left it; npm may not go online, so
-  // the install can only succeed if npm ci is pointed at exactly this cache.
-  const fs::path npm_cache = harness_.build_cache_dir() / RepositoryKey(harness_.job) / "npm" / "npm";
+  // The shared npm area's cache (the cache plugin's npm area), as an earlier job left it; npm
+  // may not go online, so the install can only succeed if npm ci is pointed at exactly it.
+  const fs::path npm_cache = harness_.build_cache_dir() / "npm" / "npm";
   fs::create_directories(npm_cache.parent_path());
   ShellIn(harness_.workspace(), "cp -a '" + (testing::InstalledFixtureModules().parent_path() / "npm-cache").string() +
                                     "' '" + npm_cache.string() + "'");
@@ -164,6 +164,8 @@ TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheRepositoryNpmCache) {
   EXPECT_EQ(Strings(result.outputs["projects"]), std::vector<std::string>{"docs"});
   EXPECT_NE(harness_.log_text().find("installing packages: npm ci"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir / "node_modules/.bin/nx"));
+  // Marked used, so the cache plugin's eviction sees the area in use.
+  EXPECT_TRUE(fs::exists(harness_.build_cache_dir() / "npm" / ".kiln-last-used"));
 }
 
 TEST_F(NxBuildTest, InstallCiWithoutALockfileIsTerminal) {

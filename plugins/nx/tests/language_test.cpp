@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "install.hpp"
 #include "support/temp_dir.hpp"
 #include "workspace.hpp"
@@ -44,25 +47,36 @@ TEST(Language, WorkspaceScanSkipsNodeModulesAndBuildOutput) {
   EXPECT_EQ(DetectWorkspaceLanguages(dir.path()), (std::set<Language>{Language::go, Language::node}));
 }
 
-TEST(Language, CacheEnvPointsUnderTheRepositoryCache) {
-  const auto env = DependencyCacheEnv({Language::java, Language::go, Language::dotnet, Language::python}, "/c/r");
-  EXPECT_EQ(env.at("npm_config_cache"), "/c/r/npm/npm");
-  EXPECT_EQ(env.at("YARN_CACHE_FOLDER"), "/c/r/npm/yarn");
-  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Dmaven.repo.local=/c/r/maven/repository");
-  EXPECT_EQ(env.at("GRADLE_USER_HOME"), "/c/r/gradle");
-  EXPECT_EQ(env.at("GOMODCACHE"), "/c/r/go/mod");
-  EXPECT_EQ(env.at("GOCACHE"), "/c/r/go/build");
-  EXPECT_EQ(env.at("NUGET_PACKAGES"), "/c/r/nuget/packages");
-  EXPECT_EQ(env.at("PIP_CACHE_DIR"), "/c/r/pip");
-  const auto node_only = DependencyCacheEnv({Language::node}, "/c/r");
+TEST(Language, CacheEnvPointsIntoTheSharedDependencyAreas) {
+  const auto env =
+      DependencyCacheEnv(DependencyCacheAreas({Language::java, Language::go, Language::dotnet, Language::python}, "/c"));
+  EXPECT_EQ(env.at("npm_config_cache"), "/c/npm/npm");
+  EXPECT_EQ(env.at("YARN_CACHE_FOLDER"), "/c/npm/yarn");
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Dmaven.repo.local=/c/maven/repository");
+  EXPECT_EQ(env.at("GRADLE_USER_HOME"), "/c/gradle");
+  EXPECT_EQ(env.at("GOMODCACHE"), "/c/go/mod");
+  EXPECT_EQ(env.at("GOCACHE"), "/c/go/build");
+  EXPECT_EQ(env.at("NUGET_PACKAGES"), "/c/nuget/packages");
+  EXPECT_EQ(env.at("PIP_CACHE_DIR"), "/c/pip");
+  const auto node_only = DependencyCacheEnv(DependencyCacheAreas({Language::node}, "/c"));
   EXPECT_EQ(node_only.size(), 2u);  // npm and yarn's caches only
 }
 
+TEST(Language, TheAreasAreTheCachePluginsOnes) {
+  // The cache plugin counts and evicts exactly these directories (kiln/dependency_caches.hpp).
+  const auto areas = DependencyCacheAreas({Language::java, Language::go}, "/c");
+  std::set<std::string> roots;
+  for (const auto& area : areas) roots.insert(area.root.string());
+  EXPECT_EQ(roots, (std::set<std::string>{"/c/maven", "/c/gradle", "/c/npm", "/c/go"}));
+}
+
 TEST(Language, StepEnvWinsAndMavenOptsAreKept) {
-  const auto env = DependencyCacheEnv({Language::java, Language::go}, "/c/r",
-                                      {{"GOCACHE", "/mine"}, {"MAVEN_OPTS", "-Xmx1g"}});
+  const auto areas = DependencyCacheAreas({Language::java, Language::go}, "/c");
+  const auto env = DependencyCacheEnv(areas, {{"GOCACHE", "/mine"}, {"MAVEN_OPTS", "-Xmx1g"}});
   EXPECT_EQ(env.count("GOCACHE"), 0u);  // the step's own value stays
-  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/r/maven/repository");
+  EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/maven/repository");
+  const auto own_repository = DependencyCacheEnv(areas, {{"MAVEN_OPTS", "-Dmaven.repo.local=/r"}});
+  EXPECT_EQ(own_repository.count("MAVEN_OPTS"), 0u);
 }
 
 TEST(RepositoryKey, SanitizedNameWithAHash) {

@@ -1,4 +1,4 @@
-#include "language_caches.hpp"
+#include "language_detection.hpp"
 
 #include <algorithm>
 #include <array>
@@ -62,34 +62,6 @@ bool Detected(Language language, const fs::path& dir) {
 
 }  // namespace
 
-const std::vector<Language>& AllLanguages() {
-  static const std::vector<Language> all = {Language::maven, Language::gradle, Language::npm,
-                                            Language::go,    Language::nuget,  Language::pip};
-  return all;
-}
-
-std::string_view LanguageName(Language language) {
-  switch (language) {
-    case Language::maven: return "maven";
-    case Language::gradle: return "gradle";
-    case Language::npm: return "npm";
-    case Language::go: return "go";
-    case Language::nuget: return "nuget";
-    case Language::pip: return "pip";
-  }
-  return "unknown";
-}
-
-bool ParseLanguage(std::string_view name, Language* language) {
-  for (Language candidate : AllLanguages()) {
-    if (LanguageName(candidate) == name) {
-      *language = candidate;
-      return true;
-    }
-  }
-  return false;
-}
-
 std::vector<Language> DetectLanguages(const fs::path& dir) {
   std::vector<Language> found;
   std::error_code ec;
@@ -98,33 +70,6 @@ std::vector<Language> DetectLanguages(const fs::path& dir) {
     if (Detected(language, dir)) found.push_back(language);
   }
   return found;
-}
-
-LanguageCacheArea CacheAreaFor(Language language, const fs::path& cache_root) {
-  LanguageCacheArea area{language, cache_root / std::string(LanguageName(language)), {}, {}};
-  const fs::path& r = area.root;
-  auto name = [&area](const char* variable, const fs::path& dir) {
-    area.dirs.push_back(dir);
-    area.env[variable] = dir.string();
-  };
-  switch (language) {
-    case Language::maven:
-      area.dirs.push_back(r / "repository");
-      area.env["MAVEN_OPTS"] = "-Dmaven.repo.local=" + (r / "repository").string();
-      break;
-    case Language::gradle: name("GRADLE_USER_HOME", r); break;
-    case Language::npm:
-      name("npm_config_cache", r / "npm");
-      name("YARN_CACHE_FOLDER", r / "yarn");
-      break;
-    case Language::go:
-      name("GOMODCACHE", r / "mod");
-      name("GOCACHE", r / "build");
-      break;
-    case Language::nuget: name("NUGET_PACKAGES", r / "packages"); break;
-    case Language::pip: name("PIP_CACHE_DIR", r); break;
-  }
-  return area;
 }
 
 }  // namespace kiln::cache
