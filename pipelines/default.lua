@@ -4,8 +4,10 @@
 
 kiln.defaults { retry = { attempts = 3, backoff = "exponential", initial = "2s", max = "30s", jitter = 0.2 } }
 
+local has_branch = job.branch ~= nil and job.branch ~= ""
+
 local src = kiln.step("git sync", { retry = { attempts = 5, initial = "1s" } }, function()
-  return git.sync { url = job.repo.url, commit = job.commit, ref = job.branch ~= "" and ("refs/heads/" .. job.branch) or nil }
+  return git.sync { url = job.repo.url, commit = job.commit, ref = has_branch and ("refs/heads/" .. job.branch) or nil }
 end)
 
 if kiln.exists(src.path .. "/nx.json") then
@@ -19,7 +21,7 @@ end
 local dockerfile = kiln.exists(src.path .. "/Dockerfile") or kiln.exists(src.path .. "/Containerfile")
 if dockerfile then
   local tags = { job.commit:sub(1, 12) }
-  if job.branch and job.branch ~= "" then tags[#tags + 1] = job.branch end
+  if has_branch then tags[#tags + 1] = job.branch end
   local image = kiln.step("image", { timeout = "30m" }, function()
     return buildah.build { context = src.path, tags = tags }
   end)

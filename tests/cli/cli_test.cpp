@@ -113,6 +113,40 @@ TEST_F(KilnCli, DefaultPipelineRunsWhenTheRepositoryHasNone) {
   EXPECT_NE(events.front()["pipeline"].get<std::string>().find("default.lua"), std::string::npos);
 }
 
+TEST_F(KilnCli, TheRepositorysOwnPipelineRunsOnlyWhenAllowed) {
+  // .kiln/pipeline.lua is read at the job's commit through the git plugin (git.read_file);
+  // a later commit that changes it must not be what runs.
+  std::string log;
+  ASSERT_EQ(Shell("cd '" + repo_ + "' && mkdir .kiln && echo \"kiln.step('from the repository', function() end)\" >"
+                  " .kiln/pipeline.lua && git add .kiln && git -c user.name=t -c user.email=t@t commit -qm own &&"
+                  " git rev-parse HEAD && echo \"kiln.fail('a later commit')\" > .kiln/pipeline.lua &&"
+                  " git -c user.name=t -c user.email=t@t commit -qam later",
+                  &log),
+            0)
+      << log;
+  const std::string own_commit = log.substr(log.size() - 41, 40);
+  auto step_names = [](const std::vector<nlohmann::json>& events) {
+    std::vector<std::string> names;
+    for (const auto& event : events) {
+      if (event["type"] == "step.started") names.push_back(event["step"]);
+    }
+    return names;
+  };
+
+  Output refused = Kiln("run --json --config '" + config_ + "' --commit " + own_commit + " '" + repo_ + "'");
+  ASSERT_EQ(refused.code, 0) << refused.out << refused.err;
+  auto events = Events(refused.out);
+  EXPECT_NE(events.front()["pipeline"].get<std::string>().find("default.lua"), std::string::npos);
+
+  WriteConfig("  allow_repo_scripts: true\n");
+  Output allowed = Kiln("run --json --config '" + config_ + "' --commit " + own_commit + " '" + repo_ + "'");
+  ASSERT_EQ(allowed.code, 0) << allowed.out << allowed.err;
+  events = Events(allowed.out);
+  EXPECT_NE(events.front()["pipeline"].get<std::string>().find(".kiln/pipeline.lua"), std::string::npos)
+      << events.front().dump();
+  EXPECT_EQ(step_names(events), std::vector<std::string>{"from the repository"});
+}
+
 TEST_F(KilnCli, HumanOutputShowsStepsAndTheResult) {
   std::string pipeline = Pipeline("two", "kiln.step('first', function() end) kiln.step('second', function() kiln.fail('nope') end)");
   Output run = Kiln("run --config '" + config_ + "' --pipeline '" + pipeline + "' '" + repo_ + "'");
