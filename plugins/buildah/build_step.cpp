@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "build_key.hpp"
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
@@ -160,6 +161,70 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
   return StepResult::Ok();
 }
 
+constexpr std::string_view kCreatedLabel = "org.opencontainers.image.created";
+
+/// The build key (build_key.hpp) of this build; empty when a base image is not in the store
+/// yet (nothing earlier can match) or the context cannot be read (warned).
+std::string KeyOfThisBuild(const BuildahConfig& config, const BuildRequest& request, const Dockerfile& dockerfile,
+                           const std::map<std::string, std::string>& labels, const std::vector<std::string>& mounts,
+                           StepContext& ctx) {
+  BuildKeyInputs inputs{dockerfile.context, dockerfile.path, request.target, request.build_args, labels, {}, {}};
+  if (request.created.empty() && !request.labels.count(std::string(kCreatedLabel))) {
+    inputs.labels.erase(std::string(kCreatedLabel));
+  }
+  for (const std::string& image : dockerfile.external_images) {
+    ProcessResult id = RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image}));
+    if (!id.ok()) return {};
+    inputs.base_images.emplace_back(image, Trimmed(id.output_tail));
+  }
+  inputs.settings = {"isolation=" + config.isolation, std::string("network=") + (request.host_network ? "host" : "none")};
+  for (const std::string& mount : mounts) inputs.settings.push_back("mount=" + mount);
+  std::string error;
+  std::string key = BuildKey(inputs, &error);
+  if (key.empty()) ctx.warn("not looking for an identical earlier build: " + error);
+  return key;
+}
+
+/// The step's result for `image_id`, built now or reused.
+StepResult Finished(const BuildahConfig& config, const std::string& image_id, const std::vector<std::string>& references,
+                    const std::string& repository, const Dockerfile& dockerfile, bool reused, StepContext& ctx) {
+  ProcessResult inspected =
+      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
+  if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
+  std::string digest = Trimmed(inspected.output_tail);
+
+  ctx.progress(100, (reused ? "reused " : "built ") + references.front());
+  nlohmann::json outputs = {{"image_id", image_id},
+                            {"digest", digest},
+                            {"tags", references},
+                            {"repository", repository},
+                            {"dockerfile", dockerfile.path.string()},
+                            {"reused", reused}};
+  return StepResult::Ok(std::move(outputs), (reused ? "reused " : "built ") + references.front() + " (" + digest + ")");
+}
+
+/// When an image with `key` is in the store, tags it with `references` and returns the
+/// step's result; nullopt when there is none.
+std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std::string& key,
+                                          const std::vector<std::string>& references, const std::string& repository,
+                                          const Dockerfile& dockerfile, StepContext& ctx) {
+  ProcessResult found = RunQuiet(ctx, BuildahArgv(config, {"images", "--noheading", "--no-trunc", "--filter",
+                                                           "label=" + std::string(kBuildKeyLabel) + "=" + key,
+                                                           "--format", "{{.ID}}"}));
+  if (!found.ok()) return std::nullopt;
+  std::string image_id = Trimmed(found.output_tail);
+  image_id = image_id.substr(0, image_id.find('\n'));
+  if (image_id.rfind("sha256:", 0) == 0) image_id = image_id.substr(7);
+  if (image_id.empty()) return std::nullopt;
+  std::vector<std::string> tag = {"tag", image_id};
+  tag.insert(tag.end(), references.begin(), references.end());
+  ProcessResult tagged = RunQuiet(ctx, BuildahArgv(config, tag));
+  if (!tagged.ok()) return FailureResult(tagged, "buildah tag " + image_id);
+  ctx.log("context, Dockerfile, arguments and base images unchanged since image " + image_id.substr(0, 12) +
+          " was built: tagging it instead of building again");
+  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/true, ctx);
+}
+
 }  // namespace
 
 StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, StepContext& ctx) {
@@ -204,7 +269,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::map<std::string, std::string> labels = OciLabelsForJob(ctx.job(), std::chrono::system_clock::now());
   // A fixed `created` (the commit's time) keeps an unchanged build's labels, and so its
   // last layer, cached; the build's own time makes every build commit a new image.
-  if (!request.created.empty()) labels["org.opencontainers.image.created"] = request.created;
+  if (!request.created.empty()) labels[std::string(kCreatedLabel)] = request.created;
   for (const auto& [name, value] : request.labels) labels[name] = value;
 
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
@@ -216,6 +281,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   if (!config.tls_verify) bud.push_back("--tls-verify=false");
 
   std::error_code ec;
+  std::vector<std::string> mounts;  // host:target
   for (const CacheMount& mount : request.cache_mounts) {
     fs::path host;
     if (mount.language) {
@@ -229,7 +295,8 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
       fs::create_directories(host, ec);
       if (ec) return StepResult::Terminal("buildah.build: cache_mounts: cannot create " + host.string() + ": " + ec.message());
     }
-    bud.insert(bud.end(), {"-v", host.string() + ":" + mount.target});
+    mounts.push_back(host.string() + ":" + mount.target);
+    bud.insert(bud.end(), {"-v", mounts.back()});
   }
 
   bool unshare_network = false;
@@ -246,6 +313,17 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     unshare_network = true;
   } else {
     bud.insert(bud.end(), {"--network", "none"});
+  }
+
+  // layers = false asks for a build from nothing: no reuse either.
+  if (request.layers && !dockerfile.unresolved_images) {
+    const std::string key = KeyOfThisBuild(config, request, dockerfile, labels, mounts, ctx);
+    if (!key.empty()) {
+      if (std::optional<StepResult> reused = TagEarlierBuild(config, key, references, repository, dockerfile, ctx)) {
+        return *reused;
+      }
+      bud.insert(bud.end(), {"--label", std::string(kBuildKeyLabel) + "=" + key});
+    }
   }
 
   fs::path iidfile = ScratchFile(".iid");
@@ -273,18 +351,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   if (image_id.rfind("sha256:", 0) == 0) image_id = image_id.substr(7);
   if (image_id.empty()) return StepResult::Terminal("buildah bud of " + dockerfile.path.string() + ": wrote no image id");
 
-  ProcessResult inspected =
-      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
-  if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
-  std::string digest = Trimmed(inspected.output_tail);
-
-  ctx.progress(100, "built " + references.front());
-  nlohmann::json outputs = {{"image_id", image_id},
-                            {"digest", digest},
-                            {"tags", references},
-                            {"repository", repository},
-                            {"dockerfile", dockerfile.path.string()}};
-  return StepResult::Ok(std::move(outputs), "built " + references.front() + " (" + digest + ")");
+  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/false, ctx);
 }
 
 }  // namespace kiln::buildah

@@ -11,7 +11,7 @@
 #include <system_error>
 
 #include "safe_paths.hpp"
-#include "sha256.hpp"
+#include "kiln/sha256.hpp"
 #include "step_args.hpp"
 
 namespace kiln::cache {

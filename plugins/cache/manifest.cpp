@@ -3,7 +3,7 @@
 #include <charconv>
 
 #include "safe_paths.hpp"
-#include "sha256.hpp"
+#include "kiln/sha256.hpp"
 
 namespace kiln::cache {
 namespace {

@@ -229,34 +229,83 @@ TEST_F(BuildahStepTest, RunStepsSeeBuildArgsButNotTheWorkersEnvironment) {
   EXPECT_EQ(log.find("KILN_WORKER_ONLY_VALUE"), std::string::npos) << log;
 }
 
-TEST_F(BuildahStepTest, RebuildOfAnUnchangedContextReusesTheLayers) {
+TEST_F(BuildahStepTest, RebuildOfAnUnchangedContextTagsTheEarlierImage) {
   NeedBase();
   fs::path context = Context("cached", std::string("FROM ") + kBase + "\nRUN echo layer > /layer\nCOPY a /a\n",
                              {{"a", "a"}});
   nlohmann::json args = {{"context", context.string()}, {"created", "2026-11-22T10:15:02Z"}};
   StepResult first = Run("build", args);
   ASSERT_TRUE(first.ok()) << first.message;
+  EXPECT_EQ(first.outputs.at("reused"), false);
   std::size_t first_log_lines = harness_->logs().size();
+  args["tags"] = {"again"};
   StepResult second = Run("build", args);
   ASSERT_TRUE(second.ok()) << second.message;
-  // With a fixed `created` nothing differs: the very same image.
+  EXPECT_EQ(second.outputs.at("reused"), true);
   EXPECT_EQ(second.outputs.at("image_id"), first.outputs.at("image_id"));
+  EXPECT_EQ(second.outputs.at("digest"), first.outputs.at("digest"));
+  std::string second_log;
+  for (std::size_t i = first_log_lines; i < harness_->logs().size(); ++i) second_log += harness_->logs()[i] + "\n";
+  EXPECT_NE(second_log.find("tagging it instead of building again"), std::string::npos) << second_log;
+  EXPECT_EQ(second_log.find("STEP 1/3"), std::string::npos) << second_log;  // buildah bud never ran
+  // The new tag is on the earlier image.
+  std::string again;
+  for (const auto& reference : second.outputs.at("tags")) {
+    if (reference.get<std::string>().ends_with(":again")) again = reference;
+  }
+  ASSERT_FALSE(again.empty()) << second.outputs.dump();
+  EXPECT_EQ(nlohmann::json::parse(Buildah("inspect --type image " + again)).at("FromImageID"),
+            first.outputs.at("image_id"));
+}
+
+TEST_F(BuildahStepTest, AChangedLabelBuildsAgainFromTheLayerCache) {
+  NeedBase();
+  fs::path context = Context("layers", std::string("FROM ") + kBase + "\nRUN echo layer > /layer\nCOPY a /a\n",
+                             {{"a", "a"}});
+  StepResult first = Run("build", {{"context", context.string()}});
+  ASSERT_TRUE(first.ok()) << first.message;
+  std::size_t first_log_lines = harness_->logs().size();
+  StepResult second = Run("build", {{"context", context.string()}, {"labels", {{"team", "b"}}}});
+  ASSERT_TRUE(second.ok()) << second.message;
+  EXPECT_EQ(second.outputs.at("reused"), false);
   std::string second_log;
   for (std::size_t i = first_log_lines; i < harness_->logs().size(); ++i) second_log += harness_->logs()[i] + "\n";
   EXPECT_NE(second_log.find("Using cache"), std::string::npos) << second_log;
-  // The RUN step did not run again...
+  // The RUN step did not run again: the image differs in its labels, its layers are the cached ones.
   EXPECT_EQ(second_log.find("STEP 2/3: RUN echo layer > /layer\nSTEP 3/3"), std::string::npos) << second_log;
-  // Without it, .created is the time of each build, so the image differs, but its
-  // layers are the cached ones.
-  StepResult third = Run("build", {{"context", context.string()}});
-  ASSERT_TRUE(third.ok()) << third.message;
-  EXPECT_NE(third.outputs.at("image_id"), first.outputs.at("image_id"));
+  EXPECT_NE(second.outputs.at("image_id"), first.outputs.at("image_id"));
   auto layers = [&](const StepResult& built) {
     nlohmann::json image = nlohmann::json::parse(
         Buildah("inspect --type image " + built.outputs.at("image_id").get<std::string>()));
     return image.at("OCIv1").at("rootfs").at("diff_ids");
   };
-  EXPECT_EQ(layers(third), layers(first));
+  EXPECT_EQ(layers(second), layers(first));
+}
+
+TEST_F(BuildahStepTest, AnyChangeThatCountsBuildsAgain) {
+  fs::path context = Context("changes", "FROM scratch\nARG X\nCOPY . /src\n",
+                             {{"a", "one"}, {".dockerignore", "ignored/\n"}, {"ignored/x", "1"}});
+  nlohmann::json args = {{"context", context.string()}};
+  auto reused = [&](const nlohmann::json& a) {
+    StepResult result = Run("build", a);
+    EXPECT_TRUE(result.ok()) << result.message;
+    return result.ok() && result.outputs.at("reused").get<bool>();
+  };
+  EXPECT_FALSE(reused(args));
+  EXPECT_TRUE(reused(args));
+  WriteFile(context / "ignored" / "x", "2");  // left out by .dockerignore: not a change
+  EXPECT_TRUE(reused(args));
+  WriteFile(context / "a", "two");
+  EXPECT_FALSE(reused(args));
+  fs::permissions(context / "a", fs::perms::owner_exec, fs::perm_options::add);
+  EXPECT_FALSE(reused(args));
+  nlohmann::json with_arg = args;
+  with_arg["build_args"] = {{"X", "1"}};
+  EXPECT_FALSE(reused(with_arg));
+  EXPECT_TRUE(reused(with_arg));
+  nlohmann::json no_layers = args;
+  no_layers["layers"] = false;  // a build from nothing was asked for
+  EXPECT_FALSE(reused(no_layers));
 }
 
 TEST_F(BuildahStepTest, CacheMountsKeepFilesInTheBuildCacheBetweenBuilds) {
