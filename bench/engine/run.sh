@@ -29,6 +29,14 @@ for r in json.load(open(sys.argv[1]))["results"]:
     print(f"  {name:28s} median {r['median']*1000:7.2f} ms  min {r['min']*1000:7.2f}  max {r['max']*1000:7.2f}")
 PY
 
+echo "== CPU time (perf stat task-clock, $runs runs): what the wall time is on a machine nobody else uses"
+if command -v perf >/dev/null; then
+  perf stat -r "$runs" -e task-clock "$kiln" run --config "$work/config.yaml" --pipeline "$work/noop.lua" \
+    --commit "$commit" --branch main "$work/repo" 2>&1 >/dev/null | awk '/task-clock/ {print "  kiln run no-op: " $1 " ms of CPU"}'
+else
+  echo "  (perf is not installed)"
+fi
+
 echo "== peak RSS (/usr/bin/time, max of 5)"
 peak=0
 for _ in 1 2 3 4 5; do
