@@ -15,6 +15,7 @@
 
 #include "config/config_schema.hpp"
 #include "config/config_value.hpp"
+#include "config/schedules_section.hpp"
 
 namespace kiln {
 
@@ -132,6 +133,8 @@ class ConfigLoader {
       }
       if (name == "secrets") {
         ApplySecrets(key, value);
+      } else if (name == "schedules") {
+        for (std::string& problem : config_schedules::Read(value, *path_, config_.schedules)) Problem(std::move(problem));
       } else if (config_schema::IsCoreSection(name)) {
         ApplyCoreSection(name, key, value);
       } else {
@@ -286,6 +289,7 @@ class ConfigLoader {
   }
 
   void CheckAcrossKeys() {
+    for (std::string& problem : config_schedules::CheckJobs(config_)) Problem(std::move(problem));
     const WorkerConfig& worker = config_.worker;
     if (worker.retry_delay > worker.retry_max_delay) {
       Problem("worker.retry_delay: must not exceed worker.retry_max_delay (" +

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/duration.hpp"
+#include "job/job.hpp"
 #include "secrets/secret_store.hpp"
 #include "util/result.hpp"
 
@@ -73,6 +74,14 @@ struct LoggingConfig {
   std::string format = "json";  // json or text
 };
 
+/// One entry of `schedules:`: at each tick of `cron` (UTC), a worker publishes `job` with an
+/// id made of the name and the tick time (schedule/scheduler.hpp).
+struct ScheduleConfig {
+  std::string name;  // [a-z0-9][a-z0-9_-]*, at most 64 characters
+  std::string cron;  // five fields, checked by CronExpression::Parse
+  Job job;           // every field of a job message but the id
+};
+
 struct Config {
   NatsConfig nats;
   WorkerConfig worker;
@@ -82,6 +91,7 @@ struct Config {
   LoggingConfig logging;
   std::map<std::string, std::string> secrets;           // name -> "env:VAR" | "file:PATH"
   std::map<std::string, nlohmann::json> plugin_sections;  // top-level sections for plugins
+  std::vector<ScheduleConfig> schedules;                   // `schedules:`, in file order
   std::string source = "built-in defaults";              // the file it came from
   std::string base_dir;  // directory relative paths resolve against (the file's, else cwd)
 };
