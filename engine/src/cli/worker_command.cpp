@@ -1,4 +1,5 @@
-// kiln worker [--config FILE] [--nats URL]: serve jobs from NATS until SIGINT/SIGTERM, then
+// kiln worker [--config FILE] [--nats URL]: serve jobs from NATS (and fire the config's
+// schedules, schedule/scheduler.hpp) until SIGINT/SIGTERM, then
 // drain (worker/worker.hpp) and exit 0.
 #include <signal.h>
 
@@ -10,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "job/job_runner.hpp"
+#include "schedule/scheduler.hpp"
 #include "transport/nats_connection.hpp"
 #include "worker/worker.hpp"
 
@@ -79,9 +81,14 @@ int RunWorker(const GlobalOptions& global) {
     std::cerr << "kiln worker: " << started.error() << "\n";
     return 2;
   }
+  // The config's schedules, beside the worker on its connection (Start made the streams).
+  SystemScheduleClock clock;
+  Scheduler scheduler(ctx.config.schedules, *conn, clock, worker_id);
+  scheduler.Start();
   std::thread stopper([&] {
     while (!signals.wait_for(std::chrono::milliseconds(500))) {
     }
+    scheduler.Stop();
     worker.RequestStop();
   });
   worker.Wait();
