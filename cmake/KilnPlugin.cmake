@@ -2,24 +2,31 @@
 # Builds a kiln phase plugin as a shared module named NAME.so in the plugin directory.
 # The plugin sees only the SDK headers (kiln/...), nlohmann_json and Boost.DLL's alias macro.
 # Symbols are hidden by default: only the descriptor and the factory alias are exported.
-if(NOT TARGET kiln_plugin_sdk)
+#
+# The same file serves the source tree and the installed SDK (lib/cmake/kiln/, included by
+# kilnConfig.cmake after it has imported kiln::plugin_sdk): third-party plugins are built by
+# this very function, not a copy of it.
+if(NOT TARGET kiln::plugin_sdk)
+  # The source tree: the SDK target is made here (kiln_plugin_sdk, exported as kiln::plugin_sdk).
   add_library(kiln_plugin_sdk INTERFACE)
-  if(DEFINED KILN_SDK_INCLUDE_DIR)
-    target_include_directories(kiln_plugin_sdk INTERFACE ${KILN_SDK_INCLUDE_DIR})
-  else()
-    target_include_directories(kiln_plugin_sdk INTERFACE ${CMAKE_CURRENT_LIST_DIR}/../engine/include)
-  endif()
+  target_include_directories(kiln_plugin_sdk INTERFACE
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_LIST_DIR}/../engine/include>
+    $<INSTALL_INTERFACE:include>)
   target_link_libraries(kiln_plugin_sdk INTERFACE nlohmann_json::nlohmann_json Boost::headers)
   # Boost.DLL on std::filesystem: a plugin then needs no Boost library, only headers.
   target_compile_definitions(kiln_plugin_sdk INTERFACE BOOST_DLL_USE_STD_FS)
   target_compile_features(kiln_plugin_sdk INTERFACE cxx_std_20)
-  # nlohmann_json is a large header every plugin source includes: precompile it per target.
-  target_precompile_headers(kiln_plugin_sdk INTERFACE <nlohmann/json.hpp> <string> <vector>)
+  # nlohmann_json is a large header every plugin source includes: precompile it per target
+  # (in this tree only; a third party's build decides for itself).
+  target_precompile_headers(kiln_plugin_sdk INTERFACE
+    "$<BUILD_INTERFACE:<nlohmann/json.hpp>>" "$<BUILD_INTERFACE:<string>>" "$<BUILD_INTERFACE:<vector>>")
+  set_target_properties(kiln_plugin_sdk PROPERTIES EXPORT_NAME plugin_sdk)
+  add_library(kiln::plugin_sdk ALIAS kiln_plugin_sdk)
 endif()
 
 function(kiln_add_plugin name)
   add_library(${name} MODULE ${ARGN})
-  target_link_libraries(${name} PRIVATE kiln_plugin_sdk)
+  target_link_libraries(${name} PRIVATE kiln::plugin_sdk)
   if(NOT DEFINED KILN_PLUGIN_OUTPUT_DIR)
     set(KILN_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
   endif()
@@ -30,6 +37,8 @@ function(kiln_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  # In the source tree: kiln's own plugin dir. Installed SDK: lib/kiln/plugins under the
+  # plugin project's install prefix (the same prefix as kiln's puts it beside kiln's plugins).
   if(DEFINED KILN_PLUGIN_RELDIR)
     install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_RELDIR})
   endif()

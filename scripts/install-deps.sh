@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake ninja-build pkg-config git
+  # packaging: cpack -G DEB (dpkg-shlibdeps comes with build-essential's dpkg-dev; CPack needs file)
+  file
   # libraries (see README "Dependencies" for why each is there)
   liblua5.4-dev libnats-dev libgit2-dev libboost-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev
