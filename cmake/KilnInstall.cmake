@@ -2,8 +2,9 @@
 #
 #   bin/kiln                         the engine (engine/CMakeLists.txt)
 #   lib/kiln/plugins/*.so            the phase plugins (kiln_add_plugin)
+#   lib/kiln/plugins/NAME.d/*.so     a deferred plugin's implementation (kiln_add_plugin_implementation)
 #   share/kiln/pipelines/            the built-in pipelines (default.lua, cache-gc.lua)
-#   include/kiln/                    the plugin SDK headers
+#   include/kiln/                    the plugin SDK headers (all of engine/include/kiln)
 #   lib/cmake/kiln/                  find_package(kiln): kiln::plugin_sdk, kiln_add_plugin()
 #   lib/systemd/system/kiln-worker.service
 #   share/doc/kiln/examples/         config.yaml to start /etc/kiln/config.yaml from

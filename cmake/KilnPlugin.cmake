@@ -19,7 +19,8 @@ if(NOT TARGET kiln::plugin_sdk)
   # nlohmann_json is a large header every plugin source includes: precompile it per target
   # (in this tree only; a third party's build decides for itself).
   target_precompile_headers(kiln_plugin_sdk INTERFACE
-    "$<BUILD_INTERFACE:<nlohmann/json.hpp>>" "$<BUILD_INTERFACE:<string>>" "$<BUILD_INTERFACE:<vector>>")
+    "$<BUILD_INTERFACE:<nlohmann/json.hpp$<ANGLE-R>>" "$<BUILD_INTERFACE:<string$<ANGLE-R>>"
+    "$<BUILD_INTERFACE:<vector$<ANGLE-R>>")
   set_target_properties(kiln_plugin_sdk PROPERTIES EXPORT_NAME plugin_sdk)
   add_library(kiln::plugin_sdk ALIAS kiln_plugin_sdk)
 endif()
@@ -49,7 +50,7 @@ endfunction()
 # as PLUGIN.d/NAME.so beside PLUGIN.so: loaded on the plugin's first step, not when kiln starts.
 function(kiln_add_plugin_implementation plugin name)
   add_library(${name} MODULE ${ARGN})
-  target_link_libraries(${name} PRIVATE kiln_plugin_sdk)
+  target_link_libraries(${name} PRIVATE kiln::plugin_sdk)
   if(NOT DEFINED KILN_PLUGIN_OUTPUT_DIR)
     set(KILN_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
   endif()

@@ -23,7 +23,8 @@ done
 [ "$(dpkg-deb -f "$deb" Package)" = kiln ] || fail "package name"
 
 dpkg-deb -c "$deb" >"$work/contents.txt"
-for f in ./usr/bin/kiln ./usr/lib/kiln/plugins/git.so ./usr/lib/kiln/plugins/buildah.so ./usr/lib/kiln/plugins/nx.so \
+for f in ./usr/bin/kiln ./usr/lib/kiln/plugins/git.so ./usr/lib/kiln/plugins/git.d/git_libgit2.so \
+         ./usr/lib/kiln/plugins/buildah.so ./usr/lib/kiln/plugins/nx.so ./usr/include/kiln/deferred_plugin.hpp \
          ./usr/lib/kiln/plugins/cache.so ./usr/share/kiln/pipelines/default.lua ./usr/share/kiln/pipelines/cache-gc.lua \
          ./usr/include/kiln/plugin.hpp ./usr/lib/cmake/kiln/kilnConfig.cmake ./usr/lib/cmake/kiln/KilnPlugin.cmake \
          ./usr/lib/systemd/system/kiln-worker.service ./usr/share/doc/kiln/examples/config.yaml; do

@@ -15,23 +15,49 @@ echo "== cmake --install to $prefix"
 cmake --install "$build" --prefix "$prefix" >"$work/install.log" || { cat "$work/install.log"; fail "install"; }
 
 echo "== the installed layout"
-for f in bin/kiln lib/kiln/plugins/git.so lib/kiln/plugins/nx.so lib/kiln/plugins/cache.so \
-         lib/kiln/plugins/buildah.so share/kiln/pipelines/default.lua share/kiln/pipelines/cache-gc.lua \
-         include/kiln/plugin.hpp include/kiln/step_context.hpp include/kiln/step_result.hpp include/kiln/process.hpp \
+for f in bin/kiln lib/kiln/plugins/git.so lib/kiln/plugins/git.d/git_libgit2.so lib/kiln/plugins/nx.so \
+         lib/kiln/plugins/cache.so lib/kiln/plugins/buildah.so share/kiln/pipelines/default.lua \
+         share/kiln/pipelines/cache-gc.lua include/kiln/plugin.hpp include/kiln/deferred_plugin.hpp \
          lib/cmake/kiln/kilnConfig.cmake lib/cmake/kiln/kilnConfigVersion.cmake lib/cmake/kiln/kilnTargets.cmake \
          lib/cmake/kiln/KilnPlugin.cmake lib/systemd/system/kiln-worker.service share/doc/kiln/examples/config.yaml; do
   [ -e "$prefix/$f" ] || fail "missing $f"
 done
-# The test plugins are never installed; the SDK dir holds only the SDK's headers.
+# The test plugins are never installed; include/kiln holds exactly the SDK's headers.
 [ ! -e "$prefix/lib/kiln/plugins/probe.so" ] || fail "a test plugin was installed"
-[ -z "$(ls "$prefix/include/kiln" | grep -v -E '^(plugin|step_context|step_result|process)\.hpp$')" ] ||
-  fail "unexpected headers in include/kiln: $(ls "$prefix/include/kiln")"
+[ ! -e "$prefix/lib/kiln/plugins/deferred.so" ] || fail "a test plugin was installed"
+[ "$(ls "$src/engine/include/kiln")" = "$(ls "$prefix/include/kiln")" ] ||
+  fail "include/kiln holds $(ls "$prefix/include/kiln"), not engine/include/kiln's headers"
+# The imported target carries what the SDK's headers need (deferred_plugin.hpp refuses
+# to compile without BOOST_DLL_USE_STD_FS).
+grep -q "BOOST_DLL_USE_STD_FS" "$prefix/lib/cmake/kiln/kilnTargets.cmake" ||
+  fail "kiln::plugin_sdk lacks the BOOST_DLL_USE_STD_FS definition"
 # KilnPlugin.cmake is the source tree's file, not a copy.
 cmp -s "$src/cmake/KilnPlugin.cmake" "$prefix/lib/cmake/kiln/KilnPlugin.cmake" || fail "KilnPlugin.cmake differs"
 
 echo "== the installed kiln finds its own plugins"
 "$prefix/bin/kiln" plugins >"$work/plugins0.txt" 2>&1 || { cat "$work/plugins0.txt"; fail "kiln plugins"; }
 grep -q "git" "$work/plugins0.txt" || { cat "$work/plugins0.txt"; fail "kiln plugins does not list git"; }
+
+echo "== the installed git plugin loads libgit2 from lib/kiln/plugins/git.d on its first step"
+repo="$work/origin"
+git init -q -b main "$repo"
+git -C "$repo" -c user.name=t -c user.email=t@example.invalid commit -q --allow-empty -m first
+head="$(git -C "$repo" rev-parse HEAD)"
+cat >"$work/sync.lua" <<'LUA'
+kiln.step("sync", function() return git.sync { url = job.repo.url, commit = job.commit } end)
+return {}
+LUA
+cat >"$work/sync.yaml" <<YAML
+build: { workspace_path: $work/sync/work, code_cache_path: $work/sync/repos, build_cache_path: $work/sync/deps }
+logging: { level: warn, format: text }
+YAML
+set +e
+"$prefix/bin/kiln" run --json --config "$work/sync.yaml" --pipeline "$work/sync.lua" --commit "$head" "$repo" \
+  >"$work/sync.jsonl" 2>&1
+code=$?
+set -e
+[ "$code" -eq 0 ] && grep -q '"type":"job.succeeded"' "$work/sync.jsonl" ||
+  { cat "$work/sync.jsonl"; fail "git.sync with the installed kiln (exit $code)"; }
 
 echo "== examples/plugin-hello, built out of tree against the installed SDK"
 generator=()
@@ -81,4 +107,37 @@ cmake --install "$work/hello-build" --prefix "$prefix" >/dev/null
 [ -f "$prefix/lib/kiln/plugins/hello.so" ] || fail "hello.so not installed to lib/kiln/plugins"
 "$prefix/bin/kiln" plugins >"$work/plugins2.txt" 2>&1 || { cat "$work/plugins2.txt"; fail "kiln plugins"; }
 grep -q "hello" "$work/plugins2.txt" || { cat "$work/plugins2.txt"; fail "installed hello not listed"; }
+echo "== a deferred plugin built out of tree: kiln_add_plugin_implementation from the installed SDK"
+# tests/plugins' deferred front and implementation, as a third party would build them.
+mkdir -p "$work/later"
+cat >"$work/later/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.25)
+project(later LANGUAGES CXX)
+find_package(kiln 0.1 REQUIRED)
+kiln_add_plugin(later $src/tests/plugins/deferred_front.cpp)
+target_compile_definitions(later PRIVATE DEFERRED_NAME="later" DEFERRED_IMPLEMENTATION="later.d/work.so")
+kiln_add_plugin_implementation(later later_work $src/tests/plugins/deferred_implementation.cpp)
+set_target_properties(later_work PROPERTIES OUTPUT_NAME work)
+target_compile_definitions(later_work PRIVATE DEFERRED_NAME="later")
+CMAKE
+cmake "${generator[@]}" -S "$work/later" -B "$work/later-build" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >"$work/later-configure.log" 2>&1 ||
+  { cat "$work/later-configure.log"; fail "configuring the deferred plugin"; }
+cmake --build "$work/later-build" --target later >"$work/later-build.log" 2>&1 ||
+  { cat "$work/later-build.log"; fail "building the deferred plugin"; }
+[ -f "$work/later-build/plugins/later.d/work.so" ] || fail "building later did not build later.d/work.so"
+cmake --install "$work/later-build" --prefix "$prefix" >/dev/null
+[ -f "$prefix/lib/kiln/plugins/later.d/work.so" ] || fail "later.d/work.so not installed beside later.so"
+cat >"$work/later.lua" <<'LUA'
+local r = kiln.step("hello", function() return later.hello { to = "you" } end)
+kiln.log(r.greeting .. " " .. r.to)
+return {}
+LUA
+set +e
+"$prefix/bin/kiln" run --json --config "$work/sync.yaml" --pipeline "$work/later.lua" --commit "$head" "$repo" \
+  >"$work/later.jsonl" 2>&1
+code=$?
+set -e
+[ "$code" -eq 0 ] && grep -q 'hello you' "$work/later.jsonl" ||
+  { cat "$work/later.jsonl"; fail "the installed deferred plugin's step (exit $code)"; }
 echo "PASS"
