@@ -38,6 +38,7 @@ struct WorkerSettings {
   std::string retry_max_delay = "2s";
   std::string shutdown_grace = "10s";
   std::string timeout = "60";
+  std::string ack_wait = "30s";
   bool allow_file_urls = false;
 };
 
@@ -80,7 +81,7 @@ class WorkerTest : public ::testing::Test {
                        "worker: { pool_size: " + std::to_string(s.pool_size) +
                        ", max_retries: " + std::to_string(s.max_retries) + ", retry_delay: " + s.retry_delay +
                        ", retry_max_delay: " + s.retry_max_delay + ", shutdown_grace: " + s.shutdown_grace +
-                       ", timeout: " + s.timeout + " }\n" +
+                       ", timeout: " + s.timeout + ", ack_wait: " + s.ack_wait + " }\n" +
                        "build: { workspace_path: work/ws, code_cache_path: work/code, build_cache_path: work/deps, "
                        "allow_file_urls: " +
                        (s.allow_file_urls ? "true" : "false") + " }\n" +
