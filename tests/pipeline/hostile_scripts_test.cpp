@@ -2,6 +2,8 @@
 // exhaust the worker; each must end in a clear failure of its own job: never a crash of
 // the test process, never a hang, never a file touched outside the workspace.
 #include <filesystem>
+#include <iterator>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -73,6 +75,46 @@ const HostileCase kCases[] = {
   {"function_as_plugin_argument", "probe.echo { f = function() end }", "a function cannot be passed on"},
   {"cyclic_table_as_plugin_argument", "local t = {} t.t = t probe.echo(t)", "nested deeper"},
   {"unknown_secret", "kiln.secret('nope')", "secret 'nope' is not configured"},
+  // Lua's pattern matcher runs in C, out of the hook's reach: a pathological pattern is
+  // probed in a forked copy first (pipeline/pattern_guard.hpp) and stopped at the time limit.
+  {"pattern_find_backtracking", "return string.rep('a', 30000):find('.-.-.-x')", "string.find: the pattern is too complex"},
+  {"pattern_match_backtracking", "return string.rep('a', 30000):match('(.-)(.-)(.-)b')", "string.match: the pattern is too complex"},
+  {"pattern_gsub_backtracking", "return (string.rep('a', 30000):gsub('a-a-a-b', 'x'))", "string.gsub: the pattern is too complex"},
+  {"pattern_gmatch_backtracking", "for x in string.rep('a', 30000):gmatch('.-.-.-x') do end", "string.gmatch: the pattern is too complex"},
+  {"pattern_balance_scan", "return string.rep('(', 300000):find('%b()')", "string.find: the pattern is too complex"},
+  {"pattern_backtracking_in_a_pcall_loop", "while true do pcall(string.find, string.rep('a', 30000), '.-.-.-x') end", "time limit"},
+  {"pattern_as_method_call", "local s = string.rep('a', 30000) return s.find(s, '.-.-.-x')", "the pattern is too complex"},
+  {"pattern_gsub_function_loops", "string.rep('a', 100):gsub('a', function() while true do end end)", "instruction limit"},
+  {"pattern_too_many_captures", "return ('a'):rep(100):match(string.rep('(a)', 40))", "too many captures"},
+  {"pattern_malformed", "return ('x'):find('[a')", "malformed pattern"},
+  // Lua -> JSON copies each use of a shared table: a few KB of Lua could expand to 2^60 nodes.
+  {"json_bomb_shared_string_as_plugin_argument",
+   "local s = string.rep('x', 1000000) local t = {} for i = 1, 100 do t[i] = s end probe.echo { big = t }", "too large to pass on"},
+  {"json_bomb_shared_tables_as_argument", "local t = {1} for i = 1, 60 do t = {t, t} end probe.echo(t)", "too large to pass on"},
+  {"json_deep_nesting_as_argument", "local t = {} for i = 1, 100000 do t = {t} end probe.echo(t)", "nested deeper"},
+  {"to_be_closed_loops", "do local x <close> = setmetatable({}, { __close = function() while true do end end }) end",
+                         "instruction limit"},
+  {"to_be_closed_loops_while_unwinding",
+   "local x <close> = setmetatable({}, { __close = function() while true do end end }) error('boom')", "instruction limit"},
+  {"index_metamethod_recursion", "local t = setmetatable({}, { __index = function(t, k) return t[k] end }) return t.x",
+                                 "stack overflow"},
+  {"concat_metamethod_recursion",
+   "local mt = {} mt.__concat = function(a, b) return setmetatable({}, mt) .. 1 end return setmetatable({}, mt) .. 1",
+   "stack overflow"},
+  {"error_object_index_loops", "error(setmetatable({}, { __index = function() while true do end end }))", "error object"},
+  {"error_object_index_throws", "error(setmetatable({}, { __index = function() error('inner') end }))", "error object"},
+  {"error_object_spoofs_cancelled", "error({ kind = 'cancelled', message = 'not really' })", "error object is a table value"},
+  {"error_object_rewritten_to_cancelled",
+   "local ok, e = pcall(kiln.step, 'x', function() kiln.fail('real') end) rawset(e, 'kind', 'cancelled') error(e)", "real"},
+  {"error_nil", "error(nil)", "nil"},
+  {"string_format_huge_width", "return string.format('%99999999d', 1)", "invalid conversion"},
+  {"string_rep_separator_bomb", "return string.rep('x', 100000000, ',')", "memory limit"},
+  {"table_concat_bomb", "local t = {} for i = 1, 10000000 do t[i] = 'xxxxxxxx' end return table.concat(t)", "limit"},
+  {"unpack_bomb", "return table.unpack({}, 1, 100000000)", "too many results to unpack"},
+  {"string_byte_bomb", "return string.byte(string.rep('x', 10000000), 1, -1)", "string slice too long"},
+  {"os_date_bomb", "return os.date(string.rep('%c', 10000000))", "limit"},
+  {"load_deep_nesting", "assert(load(string.rep('(', 100000) .. '1' .. string.rep(')', 100000)))", "overflow"},
+  {"load_sees_no_io", "load('io.open(\"CANARY\", \"w\")')()", "global 'io'"},
 };
 // clang-format on
 
@@ -109,6 +151,54 @@ TEST(HostileScriptExtra, FinalizerAddedAfterSetmetatableNeverRuns) {
     setmetatable({}, mt)
     mt.__gc = function() while true do end end
     for i = 1, 200000 do local t = { i } end
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, CorpusHoldsAtLeastThirtyDistinctCases) {
+  std::set<std::string> names;
+  for (const auto& c : kCases) names.insert(c.name);
+  EXPECT_EQ(names.size(), std::size(kCases)) << "case names are unique";
+  EXPECT_GE(names.size(), 30u);
+}
+
+TEST(HostileScriptExtra, AnExpensiveButFinitePatternStillRuns) {
+  // Over the direct-run estimate, so it is probed in a forked copy first, then run for real.
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    local s = string.rep("a", 2000) .. "x"
+    local i, j = s:find(".-.-x")
+    assert(i == 1 and j == #s, tostring(i) .. " " .. tostring(j))
+    local n = select(2, s:gsub("(a-)(a-)x", "%2y"))
+    assert(n == 1)
+    local whole = 0
+    for _ in s:gmatch(".-.-x") do whole = whole + 1 end
+    assert(whole == 1, whole)
+    local count = 0
+    for _ in s:gmatch("a.-a") do count = count + 1 end
+    assert(count == 1000, count)
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, AHugeSharedResultOrStepOutputIsDroppedNotFatal) {
+  // Before the conversion had a size bound, each of these expanded to 2^60 JSON nodes in C++.
+  PipelineFixture fixture;
+  auto returned = fixture.run("local t = {1} for i = 1, 60 do t = {t, t} end return t");
+  EXPECT_EQ(returned.outcome.status, JobStatus::succeeded) << returned.outcome.error;
+  auto output = fixture.run("local t = {1} for i = 1, 60 do t = {t, t} end kiln.step('x', function() return t end)");
+  EXPECT_EQ(output.outcome.status, JobStatus::succeeded) << output.outcome.error;
+  ASSERT_EQ(output.of_type("step.finished").size(), 1u);
+  EXPECT_EQ(output.of_type("step.finished")[0]["outputs"], nlohmann::json::object());
+}
+
+TEST(HostileScriptExtra, LoadedChunksSeeTheGlobalsUnlessGivenAnEnvironment) {
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    shared = 41
+    assert(load("return shared + 1")() == 42)
+    assert(load("return shared", "chunk", "t", { shared = 7 })() == 7)
+    assert(not pcall(load("return shared", "chunk", "t", nil)))
   )");
   EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
 }

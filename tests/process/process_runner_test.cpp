@@ -1,11 +1,16 @@
 // The process runner on real processes: process groups, no child outliving its step,
 // scrubbed environment, bounded tail, redaction, start errors.
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
 
+#include "process/process_cgroup.hpp"
 #include "process/process_runner.hpp"
 #include "secrets/redactor.hpp"
 #include "support/temp_dir.hpp"
@@ -89,6 +94,69 @@ TEST(ProcessRunner, AChildLeftBehindByAnExitingLeaderIsKilled) {
   pid_t background = std::stoi(ReadFile(dir / "bg.pid"));
   WaitGone(background);
   EXPECT_FALSE(Alive(background));
+}
+
+std::string ReadIfThere(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Alive and not a zombie (a reparented daemon may wait for its reaper a moment).
+bool Running(pid_t pid) {
+  std::string stat = ReadIfThere("/proc/" + std::to_string(pid) + "/stat");
+  if (stat.empty()) return false;
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
+void WaitStopped(pid_t pid) {
+  for (int i = 0; i < 200 && Running(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+TEST(ProcessRunner, ADaemonThatLeavesTheProcessGroupIsKilledByItsCgroup) {
+  const std::string note = CgroupAvailabilityNote();
+  if (note.find("own cgroup") == std::string::npos) GTEST_SKIP() << note;
+  TempDir dir;
+  ProcessSpec spec;
+  // Double fork and setsid: the daemon has its own session and process group, and its
+  // parent is gone; only the cgroup still knows it came from this step.
+  spec.argv = {"sh", "-c",
+               "(setsid sh -c 'echo $$ > daemon.pid; exec sleep 60' > /dev/null 2>&1 < /dev/null &); "
+               "while [ ! -s daemon.pid ]; do sleep 0.05; done; exit 0"};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  EXPECT_EQ(result.exit_code, 0) << result.output_tail;
+  pid_t daemon = std::stoi(ReadFile(dir / "daemon.pid"));
+  WaitStopped(daemon);
+  EXPECT_FALSE(Running(daemon)) << "the setsid daemon outlived its step";
+}
+
+TEST(ProcessRunner, TheProcessDiesWithAKilledParent) {
+  // A SIGKILLed worker cannot clean up: its step processes must not run on by themselves.
+  TempDir dir;
+  const std::string pid_file = (dir / "step.pid").string();
+  pid_t runner = ::fork();
+  if (runner == 0) {
+    ProcessSpec spec;
+    spec.argv = {"sh", "-c", "echo $$ > step.pid; exec sleep 60"};
+    RunProcess(spec, OptionsIn(dir));
+    ::_exit(0);
+  }
+  for (int i = 0; i < 500 && ReadIfThere(pid_file).empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_FALSE(ReadIfThere(pid_file).empty());
+  pid_t step = std::stoi(ReadIfThere(pid_file));
+  ::kill(runner, SIGKILL);
+  int status = 0;
+  ::waitpid(runner, &status, 0);
+  WaitStopped(step);
+  EXPECT_FALSE(Running(step)) << "the step outlived its SIGKILLed parent";
+  // What the dead parent left in the cgroup tree (an empty step cgroup) is swept.
+  if (CgroupAvailabilityNote().find("own cgroup") != std::string::npos) {
+    EXPECT_GE(SweepAbandonedCgroups(), 1);
+  }
 }
 
 TEST(ProcessRunner, CancellationStopsTheProcessSoon) {

@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/kiln_process.hpp"
 #include "support/nats_server.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/dead_letters.hpp"
@@ -30,59 +31,6 @@ namespace kiln::testing {
 
 inline constexpr const char* kCommit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 
-inline std::string KilnBinary() { return std::string(KILN_BINARY_DIR) + "/bin/kiln"; }
-
-/// A `kiln <args>` child process; output to `log`. Killed (SIGKILL) if still running at the end.
-class KilnProcess {
- public:
-  KilnProcess(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
-    args.insert(args.begin(), KilnBinary());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~KilnProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  void Signal(int sig) const {
-    if (pid_ > 0) ::kill(pid_, sig);
-  }
-  /// The exit code, or -1 if it did not end within `timeout` (then it still runs), or
-  /// 128+signal when killed.
-  int Wait(std::chrono::milliseconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (pid_ > 0) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline) return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return code_;
-  }
-  const std::string& log() const { return log_; }
-
- private:
-  pid_t pid_ = -1;
-  int code_ = -1;
-  std::string log_;
-};
-
 struct WorkerSettings {
   int pool_size = 2;
   int max_retries = 2;
@@ -90,6 +38,7 @@ struct WorkerSettings {
   std::string retry_max_delay = "2s";
   std::string shutdown_grace = "10s";
   std::string timeout = "60";
+  std::string ack_wait = "30s";
   bool allow_file_urls = false;
 };
 
@@ -132,7 +81,7 @@ class WorkerTest : public ::testing::Test {
                        "worker: { pool_size: " + std::to_string(s.pool_size) +
                        ", max_retries: " + std::to_string(s.max_retries) + ", retry_delay: " + s.retry_delay +
                        ", retry_max_delay: " + s.retry_max_delay + ", shutdown_grace: " + s.shutdown_grace +
-                       ", timeout: " + s.timeout + " }\n" +
+                       ", timeout: " + s.timeout + ", ack_wait: " + s.ack_wait + " }\n" +
                        "build: { workspace_path: work/ws, code_cache_path: work/code, build_cache_path: work/deps, "
                        "allow_file_urls: " +
                        (s.allow_file_urls ? "true" : "false") + " }\n" +

@@ -5,15 +5,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "job/job_runner.hpp"
+#include "process/process_cgroup.hpp"
 #include "schedule/scheduler.hpp"
 #include "transport/nats_connection.hpp"
 #include "worker/worker.hpp"
+#include "workspace/workspace_lease.hpp"
 
 namespace kiln::cli {
 
@@ -57,6 +60,20 @@ int RunWorker(const GlobalOptions& global) {
   if (global.nats_url) ctx.config.nats.url = *global.nats_url;
   std::string worker_id = ctx.config.worker.id.empty() ? DefaultWorkerId() : ctx.config.worker.id;
 
+  // What a worker killed on this machine left behind (its workspaces, its steps' cgroups);
+  // what a live worker sharing the workspace dir holds is left alone.
+  const std::string workspace_root = ResolveConfigPath(ctx.config, ctx.config.build.workspace_path);
+  WorkspaceSweep sweep = SweepAbandonedWorkspaces(workspace_root);
+  if (sweep.removed + sweep.failed > 0) {
+    spdlog::info("worker {}: removed {} abandoned workspace(s) under {} ({} in use by live processes, {} failed)",
+                 worker_id, sweep.removed, workspace_root, sweep.in_use, sweep.failed);
+  }
+  if (int cgroups = SweepAbandonedCgroups(); cgroups > 0) {
+    spdlog::info("worker {}: killed what was left in the step cgroups of {} kiln process(es) that are gone", worker_id,
+                 cgroups);
+  }
+  spdlog::info("worker {}: {}", worker_id, CgroupAvailabilityNote());
+
   // The first connection is retried too: a worker may start before its NATS server.
   std::unique_ptr<NatsConnection> conn;
   while (true) {
@@ -76,10 +93,16 @@ int RunWorker(const GlobalOptions& global) {
   deps.redactor = &ctx.redactor;
   deps.worker_id = worker_id;
   JobRunner runner(deps);
-  Worker worker(ctx.config, *conn, runner, worker_id);
-  if (auto started = worker.Start(); !started) {
-    std::cerr << "kiln worker: " << started.error() << "\n";
-    return 2;
+  // Setting up streams and the consumer is retried too: while a NATS cluster elects its
+  // JetStream leaders (a node restarting), those requests time out for a few seconds.
+  std::unique_ptr<Worker> worker;
+  while (true) {
+    worker = std::make_unique<Worker>(ctx.config, *conn, runner, worker_id);
+    auto started = worker->Start();
+    if (started) break;
+    spdlog::warn("worker {}: {}; retrying", worker_id, started.error());
+    worker.reset();
+    if (signals.wait_for(std::max(ctx.config.nats.reconnect_wait, Duration(std::chrono::seconds(1))))) return 0;
   }
   // The config's schedules, beside the worker on its connection (Start made the streams).
   SystemScheduleClock clock;
@@ -89,9 +112,9 @@ int RunWorker(const GlobalOptions& global) {
     while (!signals.wait_for(std::chrono::milliseconds(500))) {
     }
     scheduler.Stop();
-    worker.RequestStop();
+    worker->RequestStop();
   });
-  worker.Wait();
+  worker->Wait();
   stopper.join();
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "pipeline/pipeline_runtime.hpp"
 #include "plugin_host/plugin_host.hpp"
 #include "secrets/redactor.hpp"
+#include "workspace/workspace_lease.hpp"
 
 namespace kiln {
 
@@ -63,7 +64,9 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
 
   JobResources resources;
   resources.job = job.to_json();
-  resources.workspace = (fs::path(Resolve(config.build.workspace_path, config.base_dir)) / job.id).string();
+  const std::string workspace_root = Resolve(config.build.workspace_path, config.base_dir);
+  resources.workspace = (fs::path(workspace_root) / job.id).string();
+  std::unique_ptr<WorkspaceLease> workspace;  // declared before `finish`, which may keep it
   resources.code_cache_dir = Resolve(config.build.code_cache_path, config.base_dir);
   resources.build_cache_dir = Resolve(config.build.build_cache_path, config.base_dir);
   resources.secrets = deps_.secrets;
@@ -91,14 +94,23 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
     Log(status == JobStatus::succeeded ? spdlog::level::info : spdlog::level::warn,
         "job " + std::string(to_string(status)) + (outcome.error.empty() ? "" : ": " + outcome.error),
         LogFields{job.id, {}, outcome.duration_ms, deps_.worker_id});
-    std::error_code ec;
-    if (status == JobStatus::succeeded || !config.build.keep_failed_workspaces) fs::remove_all(resources.workspace, ec);
+    // The workspace itself goes when `workspace` does, on every way out of run().
+    if (workspace && status != JobStatus::succeeded && config.build.keep_failed_workspaces) workspace->keep();
     return outcome;
   };
 
+  // Another process may hold this job's workspace for a moment (an attempt whose worker
+  // lost its lease and is still stopping): wait a little, then let the job come back later.
+  bool workspace_busy = false;
+  auto lease = WorkspaceLease::Acquire(workspace_root, job.id, std::chrono::seconds(10), &workspace_busy);
+  if (!lease) {
+    events.emit(event_type::kJobStarted, {{"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
+                                          {"commit", job.commit}});
+    return finish(JobStatus::failed, lease.error(), workspace_busy);
+  }
+  workspace = std::move(lease.value());
   std::error_code ec;
-  fs::remove_all(resources.workspace, ec);
-  for (const auto& dir : {resources.workspace, resources.code_cache_dir, resources.build_cache_dir}) {
+  for (const auto& dir : {resources.code_cache_dir, resources.build_cache_dir}) {
     fs::create_directories(dir, ec);
     if (ec) {
       events.emit(event_type::kJobStarted, {{"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
@@ -142,7 +154,10 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   }
   switch (result.kind) {
     case ErrorKind::cancelled:
-      return finish(JobStatus::cancelled, "cancelled", false);
+      // Only a cancel from outside (kiln cancel, shutdown, a lost lease) cancels the job: a
+      // script that rewrote a caught error's kind to "cancelled" merely failed.
+      if (cancel.stop_reason() == StopReason::cancelled) return finish(JobStatus::cancelled, "cancelled", false);
+      return finish(JobStatus::failed, error, false);
     case ErrorKind::timed_out:
       if (job_token.stop_reason() == StopReason::timed_out && cancel.stop_reason() == StopReason::none) {
         return finish(JobStatus::timed_out, "job timed out after " + FormatDuration(config.worker.timeout), false);

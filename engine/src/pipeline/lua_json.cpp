@@ -6,9 +6,27 @@ namespace kiln {
 
 namespace {
 
-Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth);
+// What is left of kMaxJsonBytes for one conversion. A table referenced twice is converted
+// twice, so without a bound `t = {t, t}` taken 60 times (a few KB in Lua) would expand to
+// 2^60 nodes here, in C++, where neither the memory cap nor the instruction hook reaches.
+struct Budget {
+  std::size_t left = kMaxJsonBytes;
+  bool spend(std::size_t bytes) {
+    if (bytes > left) return false;
+    left -= bytes;
+    return true;
+  }
+};
 
-Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& path, int depth) {
+Result<nlohmann::json> TooLarge(const std::string& path) {
+  return MakeError((path.empty() ? std::string("value") : path) + ": too large to pass on (over " +
+                   std::to_string(kMaxJsonBytes / (1024 * 1024)) +
+                   " MiB as JSON; a table used in several places counts each time)");
+}
+
+Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth, Budget& budget);
+
+Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& path, int depth, Budget& budget) {
   if (depth > kMaxJsonDepth) return MakeError(path + ": nested deeper than " + std::to_string(kMaxJsonDepth) + " levels (or a cycle)");
   if (!lua_checkstack(L, 4)) return MakeError(path + ": too deep");
   // First pass: is it a sequence 1..n, an object of string keys, or neither?
@@ -37,7 +55,7 @@ Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& 
     nlohmann::json array = nlohmann::json::array();
     for (lua_Integer i = 1; i <= count; ++i) {
       lua_rawgeti(L, index, i);
-      auto item = Convert(L, lua_gettop(L), path + "[" + std::to_string(i) + "]", depth + 1);
+      auto item = Convert(L, lua_gettop(L), path + "[" + std::to_string(i) + "]", depth + 1, budget);
       lua_pop(L, 1);
       if (!item) return item;
       array.push_back(std::move(item.value()));
@@ -51,7 +69,11 @@ Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& 
     std::size_t length = 0;
     const char* key_data = lua_tolstring(L, -2, &length);  // a string key: no conversion happens
     std::string key(key_data, length);
-    auto item = Convert(L, lua_gettop(L), path.empty() ? key : path + "." + key, depth + 1);
+    if (!budget.spend(length + 8)) {
+      lua_pop(L, 2);
+      return TooLarge(path);
+    }
+    auto item = Convert(L, lua_gettop(L), path.empty() ? key : path + "." + key, depth + 1, budget);
     lua_pop(L, 1);
     if (!item) {
       lua_pop(L, 1);
@@ -62,7 +84,8 @@ Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& 
   return object;
 }
 
-Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth) {
+Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path, int depth, Budget& budget) {
+  if (!budget.spend(8)) return TooLarge(path);
   switch (lua_type(L, index)) {
     case LUA_TNIL:
     case LUA_TNONE:
@@ -76,10 +99,11 @@ Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path,
     case LUA_TSTRING: {
       std::size_t length = 0;
       const char* data = lua_tolstring(L, index, &length);
+      if (!budget.spend(length)) return TooLarge(path);
       return nlohmann::json(std::string(data, length));
     }
     case LUA_TTABLE:
-      return ConvertTable(L, index, path, depth);
+      return ConvertTable(L, index, path, depth, budget);
     default:
       return MakeError((path.empty() ? std::string("value") : path) + ": a " + luaL_typename(L, index) +
                        " cannot be passed on");
@@ -89,7 +113,8 @@ Result<nlohmann::json> Convert(lua_State* L, int index, const std::string& path,
 }  // namespace
 
 Result<nlohmann::json> LuaToJson(lua_State* L, int index, const std::string& path) {
-  return Convert(L, lua_absindex(L, index), path, 0);
+  Budget budget;
+  return Convert(L, lua_absindex(L, index), path, 0, budget);
 }
 
 void PushJson(lua_State* L, const nlohmann::json& value) {

@@ -1,7 +1,10 @@
 #include "pipeline/lua_sandbox.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+
+#include "pipeline/pattern_guard.hpp"
 
 namespace kiln {
 
@@ -13,12 +16,15 @@ constexpr int kHookInterval = 1000;
 int TextOnlyLoad(lua_State* L) {
   int args = lua_gettop(L);
   if (args < 1) return luaL_error(L, "bad argument #1 to 'load' (value expected)");
-  lua_settop(L, 4);
+  // An env given (even nil) is passed on; none given must stay none, or the chunk's _ENV
+  // would be nil instead of the globals.
+  const int passed = args >= 4 ? 4 : 3;
+  lua_settop(L, passed);
   lua_pushliteral(L, "t");
   lua_replace(L, 3);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
-  lua_call(L, 4, LUA_MULTRET);
+  lua_call(L, passed, LUA_MULTRET);
   return lua_gettop(L);
 }
 
@@ -152,6 +158,13 @@ void LuaSandbox::end_wait() {
   if (wait_depth_ > 0 && --wait_depth_ == 0) waited_ += std::chrono::steady_clock::now() - wait_started_;
 }
 
+std::chrono::milliseconds LuaSandbox::script_time_left() const {
+  if (limits_.script_time.count() <= 0) return std::chrono::milliseconds::max();
+  auto own = std::chrono::steady_clock::now() - started_ - waited_;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(limits_.script_time - own);
+  return std::max(left, std::chrono::milliseconds(0));
+}
+
 std::string LuaSandbox::fault_message() const {
   switch (fault_) {
     case SandboxFault::instructions:
@@ -213,6 +226,9 @@ void LuaSandbox::open_libraries() {
   lua_pop(L, 1);
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);  // package.loaded is of no use without require
+
+  // The pattern matcher runs in C, out of the hook's reach: bounded separately.
+  InstallPatternGuard(L);
 
   // The string metatable is shared by every string: lock it.
   lua_pushliteral(L, "");

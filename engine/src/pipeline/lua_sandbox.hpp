@@ -58,6 +58,9 @@ class LuaSandbox {
   void begin_wait();
   void end_wait();
 
+  /// What is left of the script's own time (milliseconds::max() when there is no limit).
+  std::chrono::milliseconds script_time_left() const;
+
   SandboxFault fault() const { return fault_; }
   bool memory_exhausted() const { return memory_exhausted_; }
   void clear_memory_exhausted() { memory_exhausted_ = false; }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "process/process_cgroup.hpp"
 #include "secrets/redactor.hpp"
 
 namespace kiln {
@@ -147,6 +149,10 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     return result;
   }
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // A cgroup holds everything the process starts, even what leaves its process group.
+  std::unique_ptr<ProcessCgroup> cgroup = ProcessCgroup::Create();
+  const char* cgroup_procs = cgroup ? cgroup->procs_file().c_str() : nullptr;
+  const pid_t parent = ::getpid();
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -155,8 +161,19 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     return result;
   }
   if (pid == 0) {
-    // Child: its own process group, so the whole tree can be signalled at once.
+    // Child: its own process group, so the whole tree can be signalled at once; its own
+    // cgroup where there is one; killed if the thread that started it dies (a SIGKILLed
+    // worker), so a killed worker's steps do not run on unsupervised.
     ::setpgid(0, 0);
+    if (cgroup_procs != nullptr) {
+      int fd = ::open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        (void)!::write(fd, "0", 1);
+        ::close(fd);
+      }
+    }
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -248,6 +265,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
       }
     } else if (Clock::now() >= kill_at) {
       KillGroup(pid, SIGKILL);
+      if (cgroup) cgroup->KillAll();
       kill_at = Clock::time_point::max();
     }
   }
@@ -255,6 +273,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   // The leader is gone: whatever it left running in its group goes too, so nothing a step
   // started outlives it. The pipe then drains (a straggler holding it is dead now).
   KillGroup(pid, SIGKILL);
+  if (cgroup) cgroup->KillAll();  // and what left the group (a daemon that called setsid)
   if (output_open) {
     int flags = ::fcntl(output[0], F_GETFL);
     ::fcntl(output[0], F_SETFL, flags | O_NONBLOCK);

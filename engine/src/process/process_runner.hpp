@@ -1,7 +1,11 @@
 // Runs a process for a step: argv without a shell, a scrubbed environment, its own process
 // group, output streamed line by line, stopped with its whole group on cancellation or
 // timeout (SIGTERM, then SIGKILL after a grace period), and killed as a group when the
-// leader exits, so no child outlives its step.
+// leader exits, so no child outlives its step. Where cgroup v2 is writable each process also
+// gets its own cgroup (process_cgroup.hpp), which catches a daemon that double-forks and
+// calls setsid() to leave the group; without it such a daemon survives (docs/operations.md).
+// The leader dies with the thread that started it (PR_SET_PDEATHSIG), so the steps of a
+// SIGKILLed worker stop too; their own children are then left to the cgroup sweep.
 #pragma once
 
 #include <chrono>

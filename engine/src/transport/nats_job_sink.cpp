@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <random>
 #include <thread>
 
 #include "events/job_events.hpp"
@@ -17,7 +18,10 @@ NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::jso
       subject_(std::string(subjects::kStatusPrefix) + job_id_),
       job_cancel_(job_cancel),
       state_(std::move(state)),
-      revision_(revision) {}
+      revision_(revision) {
+  std::random_device random;
+  write_prefix_ = std::to_string(random()) + std::to_string(random()) + "-";
+}
 
 void NatsJobSink::LoseLease(const char* where) {
   if (!lease_lost_.exchange(true)) {
@@ -28,12 +32,33 @@ void NatsJobSink::LoseLease(const char* where) {
 }
 
 WriteOutcome NatsJobSink::WriteStateLocked() {
+  const std::string token = write_prefix_ + std::to_string(++writes_);
+  state_.state()["write"] = token;
   std::string error;
   auto outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+  if (outcome == WriteOutcome::conflict && !unanswered_writes_.empty()) {
+    // Maybe the entry moved on with one of our own unanswered writes: look before giving up.
+    std::string read_error;
+    auto stored = store_.Get(job_id_, &read_error);
+    if (!stored) {
+      outcome = WriteOutcome::unavailable;  // cannot tell now; decide on the next write
+      error = read_error.empty() ? "entry missing" : read_error;
+    } else if (unanswered_writes_.count(stored->state.value("write", ""))) {
+      revision_ = stored->revision;
+      unanswered_writes_.clear();
+      outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+    }
+  }
   last_write_ = std::chrono::steady_clock::now();
-  if (outcome == WriteOutcome::ok) dirty_ = false;
-  else if (outcome == WriteOutcome::conflict) LoseLease("state write");
-  else spdlog::debug("job {}: state write deferred: {}", job_id_, error);
+  if (outcome == WriteOutcome::ok) {
+    dirty_ = false;
+    unanswered_writes_.clear();
+  } else if (outcome == WriteOutcome::conflict) {
+    LoseLease("state write");
+  } else {
+    unanswered_writes_.insert(token);
+    spdlog::debug("job {}: state write deferred: {}", job_id_, error);
+  }
   return outcome;
 }
 

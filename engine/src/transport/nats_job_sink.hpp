@@ -8,6 +8,12 @@
 // attempt still owns the job. Once a write finds a newer revision (lease lost), the sink
 // cancels the job and publishes nothing more: no result lands over a newer attempt.
 //
+// A write whose answer was lost (a NATS node stopped after the cluster applied it) looks
+// "unavailable", and the next write, still naming the old revision, then meets a conflict
+// with our own state. Each write carries a token ("write"); on a conflict the entry is read
+// back, and if it holds a token of one of our unanswered writes the sink takes its revision
+// and writes again, instead of taking the conflict for a lost lease.
+//
 // State writes are coalesced: a change is written at once when the last write is older than
 // kStateWriteInterval, else marked dirty and written by FlushIfDue() (the worker calls it a
 // few times a second) or by Finish(). The claim before the run and the final write are
@@ -24,6 +30,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "events/event_sink.hpp"
@@ -72,6 +79,9 @@ class NatsJobSink : public EventSink {
   mutable std::mutex mutex_;
   JobStateBuilder state_;
   std::uint64_t revision_;
+  std::string write_prefix_;                   // unique to this sink
+  std::uint64_t writes_ = 0;
+  std::set<std::string> unanswered_writes_;    // tokens of writes that may have been applied
   bool dirty_ = false;
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::optional<nlohmann::json> terminal_;

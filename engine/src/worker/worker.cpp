@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "events/job_events.hpp"
 #include "secrets/redactor.hpp"
@@ -315,7 +316,10 @@ void Worker::Process(natsMsg* msg) {
         // publish it (again; the dead-letter stream drops a repeat within its window).
         DeadLetter letter{job.id, state.value("reason", "dead"), state.value("error", ""),
                           static_cast<int>(delivery.delivered), worker_id_, "", delivery.stream_seq, body};
-        (void)PublishDeadLetter(conn_, letter);
+        if (!PublishDeadLetterPatiently(letter)) {
+          natsMsg_Destroy(msg);  // not acked: the next delivery tries again
+          return;
+        }
       }
       Ack(msg, "job " + job.id);
       natsMsg_Destroy(msg);
@@ -422,8 +426,8 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
       if (finish_and(event)) {
         DeadLetter letter{job.id, "timed out after " + std::to_string(config_.worker.timeout.count()) + " ms",
                           outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq, BodyOf(msg)};
-        if (auto r = PublishDeadLetter(conn_, letter); !r) spdlog::error("worker {}: {}", worker_id_, r.error());
-        Ack(msg, "job " + job.id);
+        // Acked only once the dead letter is in: else the redelivery publishes it (Process).
+        if (PublishDeadLetterPatiently(letter)) Ack(msg, "job " + job.id);
       }
       break;
     }
@@ -450,14 +454,28 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
       if (finish_and(event)) {
         DeadLetter letter{job.id, reason, outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq,
                           BodyOf(msg)};
-        if (auto r = PublishDeadLetter(conn_, letter); !r) spdlog::error("worker {}: {}", worker_id_, r.error());
-        Ack(msg, "job " + job.id);
+        if (PublishDeadLetterPatiently(letter)) Ack(msg, "job " + job.id);
         spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, reason, outcome.error);
       }
       break;
     }
   }
   natsMsg_Destroy(msg);
+}
+
+bool Worker::PublishDeadLetterPatiently(const DeadLetter& letter) {
+  // While a NATS cluster elects a new stream leader a publish fails for a few seconds.
+  const auto give_up = Clock::now() + std::chrono::seconds(30);
+  while (true) {
+    auto r = PublishDeadLetter(conn_, letter);
+    if (r) return true;
+    if (Clock::now() >= give_up) {
+      spdlog::error("worker {}: job {}: {}; leaving the message to redelivery, which publishes it", worker_id_,
+                    letter.job_id, r.error());
+      return false;
+    }
+    std::this_thread::sleep_for(milliseconds(500));
+  }
 }
 
 void Worker::OnCancel(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
@@ -506,21 +524,53 @@ void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, v
   auto doc = nlohmann::json::parse(body, nullptr, false);
   if (doc.is_object() && doc.contains("id") && doc["id"].is_string()) letter.job_id = doc["id"].get<std::string>();
   if (!letter.job_id.empty() && IsValidJobId(letter.job_id)) {
+    // Compare-and-set, read again on a conflict: the job's last worker may be writing its
+    // result right now (it was slow, not dead), and a result must not be overwritten.
     JobStateStore store(self->conn_.builds_kv());
-    if (auto stored = store.Get(letter.job_id)) {
-      const std::string status = stored->state.value("status", "");
+    bool decided = false;
+    for (int round = 0; round < 240 && !decided; ++round) {  // a minute, while NATS elects a leader
+      if (round > 0) std::this_thread::sleep_for(milliseconds(250));
+      std::string error;
+      auto stored = store.Get(letter.job_id, &error);
+      if (!stored && !error.empty()) continue;  // NATS away: try again
+      nlohmann::json state = stored ? stored->state : nlohmann::json{{"id", letter.job_id}, {"steps", nlohmann::json::array()}};
+      std::uint64_t revision = stored ? stored->revision : 0;
+      const std::string status = state.value("status", "");
       if (IsTerminalStatus(status) && status != "dead") {
         // It finished; only its ack was lost. Nothing to dead-letter.
         js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
         return;
       }
-      letter.error = stored->state.value("error", "");
-      auto state = stored->state;
+      if (status == "dead") {
+        decided = true;  // dead-lettered already (by its worker, or by another advisory)
+        break;
+      }
+      letter.error = state.value("error", "");
       state["status"] = "dead";
       state["reason"] = letter.reason;
       state["finished_at"] = NowIso8601();
-      std::uint64_t revision = stored->revision;
-      (void)store.Write(letter.job_id, state, revision);
+      state["updated_at"] = NowIso8601();
+      state["stream_seq"] = seq;
+      const std::uint64_t event_seq = state.value("next_seq", std::uint64_t{1});
+      state["next_seq"] = event_seq + 1;
+      auto outcome = store.Write(letter.job_id, state, revision, &error);
+      if (outcome == WriteOutcome::ok) {
+        decided = true;
+        // The job's one terminal event: no worker is left to publish it.
+        nlohmann::json event = {{"job", letter.job_id}, {"seq", event_seq},          {"time", NowIso8601()},
+                                {"worker", self->worker_id_}, {"type", "job.dead"}, {"reason", letter.reason},
+                                {"attempts", deliveries},   {"dead_lettered", true}};
+        if (!letter.error.empty()) event["error"] = letter.error;
+        std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
+        std::string text = event.dump();
+        js_PublishAsync(self->conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
+      }
+    }
+    if (!decided) {
+      // The message stays in BUILDS, where nothing delivers it again. Say so loudly.
+      spdlog::error("worker {}: message {} (job {}) reached max deliveries, but its state could not be written",
+                    self->worker_id_, seq, letter.job_id);
+      return;
     }
   }
   if (auto r = PublishDeadLetter(self->conn_, letter); !r) {

@@ -41,6 +41,7 @@
 namespace kiln {
 
 class NatsJobSink;
+struct DeadLetter;
 
 /// The default worker id: host name and pid.
 std::string DefaultWorkerId();
@@ -72,6 +73,7 @@ class Worker {
   void RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
                   nlohmann::json state, std::uint64_t revision);
   bool Ack(natsMsg* msg, const std::string& what);
+  bool PublishDeadLetterPatiently(const DeadLetter& letter);
   static void OnCancel(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   static void OnMaxDeliveries(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   bool stopping() const { return stopping_.load(); }
