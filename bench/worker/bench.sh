@@ -30,14 +30,27 @@ pipelines: { dir: pipelines }
 logging: { level: warn, format: text }
 YAML
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), nats-server $(nats-server --version | awk '{print $2}')"
+# CPU seconds (user + system) a process used so far.
+cpu() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$1/stat"; }
+# Prints the CPU that nats-server (and the worker, when given) used for one side, per job.
+cpu_report() { # side server_before server_after [worker_before worker_after]
+  local jobs=$((n + n / 2))
+  local line="cpu $1: nats-server $(awk "BEGIN {printf \"%.2f s = %.0f us/job\", $3-$2, ($3-$2)/$jobs*1e6}")"
+  [ $# -ge 5 ] && line+=", kiln worker $(awk "BEGIN {printf \"%.2f s = %.0f us/job\", $5-$4, ($5-$4)/$jobs*1e6}")"
+  echo "$line"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), nats-server $(nats-server --version | awk '{print $2}'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+s0=$(cpu "${pids[0]}")
 "$consumer" "$url" "$n" 8 plain
+cpu_report plain "$s0" "$(cpu "${pids[0]}")"
 
 "$kiln" worker --config "$work/config.yaml" > "$work/worker.log" 2>&1 & wpid=$!; pids+=($wpid)
 sleep 2
 echo "idle kiln worker (pool 8, plugins from $build/lib/kiln/plugins): RSS $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$wpid/status)"
 [ -n "${PERF:-}" ] && { perf record -g -o "$PERF" -p $wpid & perfpid=$!; }
+s0=$(cpu "${pids[0]}"); w0=$(cpu $wpid)
 "$consumer" "$url" "$n" 8 kiln
+cpu_report kiln "$s0" "$(cpu "${pids[0]}")" "$w0" "$(cpu $wpid)"
 [ -n "${PERF:-}" ] && { kill -INT $perfpid; sleep 2; }
-echo "cpu: kiln worker $(awk "{print (\$14+\$15)/100}" /proc/$wpid/stat) s, nats-server $(awk "{print (\$14+\$15)/100}" /proc/${pids[0]}/stat) s (whole run)"
 echo "kiln worker after the run: RSS $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' /proc/$wpid/status), peak $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$wpid/status)"
