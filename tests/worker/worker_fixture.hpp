@@ -90,6 +90,7 @@ struct WorkerSettings {
   std::string retry_max_delay = "2s";
   std::string shutdown_grace = "10s";
   std::string timeout = "60";
+  std::string ack_wait = "30s";
   bool allow_file_urls = false;
 };
 
@@ -132,7 +133,7 @@ class WorkerTest : public ::testing::Test {
                        "worker: { pool_size: " + std::to_string(s.pool_size) +
                        ", max_retries: " + std::to_string(s.max_retries) + ", retry_delay: " + s.retry_delay +
                        ", retry_max_delay: " + s.retry_max_delay + ", shutdown_grace: " + s.shutdown_grace +
-                       ", timeout: " + s.timeout + " }\n" +
+                       ", timeout: " + s.timeout + ", ack_wait: " + s.ack_wait + " }\n" +
                        "build: { workspace_path: work/ws, code_cache_path: work/code, build_cache_path: work/deps, "
                        "allow_file_urls: " +
                        (s.allow_file_urls ? "true" : "false") + " }\n" +
@@ -228,6 +229,13 @@ class WorkerTest : public ::testing::Test {
     std::uint64_t n = info->State.Msgs;
     jsStreamInfo_Destroy(info);
     return n;
+  }
+
+  /// Messages still in BUILDS once the acks in flight arrived: the worker acks without waiting
+  /// for the server's reply, so an ack may land a moment after the state it follows.
+  std::uint64_t JobsLeftInQueue() {
+    for (int i = 0; i < 100 && JobsInQueue() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return JobsInQueue();
   }
 
   std::vector<DeadLetter> DeadLetters() {
