@@ -1,6 +1,7 @@
 #include "job/job_runner.hpp"
 
 #include <filesystem>
+#include <mutex>
 
 #include "events/job_events.hpp"
 #include "log/logging.hpp"
@@ -37,6 +38,7 @@ Result<std::string> ReadRepoScript(const PluginHost* plugins, JobResources& reso
                                    const CancellationToken& token, const Job& job) {
   Plugin* git = plugins ? plugins->find("git") : nullptr;
   if (git == nullptr) return MakeError("allow_repo_scripts needs the git plugin, which is not loaded");
+  if (std::string error = PrepareWorkspace(resources); !error.empty()) return MakeError(error);
   RuntimeStepContext ctx(resources, plugins->config_of("git"), token, StepReporter{});
   nlohmann::json args = {{"url", job.repo_url}, {"commit", job.commit}, {"path", ".kiln/pipeline.lua"}};
   StepResult result = PluginHost::RunStep(*git, "read_file", args, ctx);
@@ -68,6 +70,21 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   resources.build_cache_dir = Resolve(config.build.build_cache_path, config.base_dir);
   resources.secrets = deps_.secrets;
   resources.redactor = deps_.redactor;
+  // Made on first use (a process or a plugin step): a job of pure Lua steps touches no disk.
+  std::mutex workspace_mutex;
+  bool workspace_created = false;
+  resources.prepare_workspace = [&]() -> std::string {
+    std::lock_guard lock(workspace_mutex);
+    if (workspace_created) return {};
+    std::error_code ec;
+    fs::remove_all(resources.workspace, ec);  // left by an attempt that died
+    for (const auto& dir : {resources.workspace, resources.code_cache_dir, resources.build_cache_dir}) {
+      fs::create_directories(dir, ec);
+      if (ec) return "cannot create " + dir + ": " + ec.message();
+    }
+    workspace_created = true;
+    return {};
+  };
 
   auto finish = [&](JobStatus status, std::string error, bool retryable) {
     outcome.status = status;
@@ -92,20 +109,12 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
         "job " + std::string(to_string(status)) + (outcome.error.empty() ? "" : ": " + outcome.error),
         LogFields{job.id, {}, outcome.duration_ms, deps_.worker_id});
     std::error_code ec;
-    if (status == JobStatus::succeeded || !config.build.keep_failed_workspaces) fs::remove_all(resources.workspace, ec);
+    std::lock_guard lock(workspace_mutex);
+    if (workspace_created && (status == JobStatus::succeeded || !config.build.keep_failed_workspaces)) {
+      fs::remove_all(resources.workspace, ec);
+    }
     return outcome;
   };
-
-  std::error_code ec;
-  fs::remove_all(resources.workspace, ec);
-  for (const auto& dir : {resources.workspace, resources.code_cache_dir, resources.build_cache_dir}) {
-    fs::create_directories(dir, ec);
-    if (ec) {
-      events.emit(event_type::kJobStarted, {{"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
-                                            {"commit", job.commit}});
-      return finish(JobStatus::failed, "cannot create " + dir + ": " + ec.message(), false);
-    }
-  }
 
   Result<ResolvedPipeline> pipeline = MakeError("unresolved");
   if (!pipeline_file.empty()) {

@@ -106,6 +106,9 @@ struct ExecCall {
 
 int ExecBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& frame, void* data) {
   auto& call = *static_cast<ExecCall*>(data);
+  if (std::string error = PrepareWorkspace(runtime.resources()); !error.empty()) {
+    runtime.raise(L, ErrorKind::terminal, "kiln.exec: " + error);
+  }
   std::string cwd = call.spec.cwd.empty() ? runtime.resources().workspace
                                           : ResolveInWorkspace(runtime.resources().workspace, call.spec.cwd);
   if (cwd.empty()) runtime.raise(L, ErrorKind::terminal, "kiln.exec: cwd '" + call.spec.cwd + "' is outside the job's workspace");
@@ -191,6 +194,9 @@ struct PluginCall {
 
 int PluginBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& frame, void* data) {
   auto& call = *static_cast<PluginCall*>(data);
+  if (std::string error = PrepareWorkspace(runtime.resources()); !error.empty()) {
+    runtime.raise(L, ErrorKind::terminal, call.plugin_name + "." + call.step + ": " + error);
+  }
   RuntimeStepContext ctx(runtime.resources(), runtime.plugins()->config_of(call.plugin_name), frame.token,
                          runtime.reporter_for(frame));
   runtime.sandbox().begin_wait();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -23,7 +24,16 @@ struct JobResources {
   std::string build_cache_dir;
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
+  /// Creates the workspace (and the cache roots) the first time a step needs them, so a job
+  /// whose steps never run a process or a plugin costs no mkdir and rmdir. Returns an error
+  /// message, or "" when they exist. Unset: they exist already.
+  std::function<std::string()> prepare_workspace;
 };
+
+/// Calls resources.prepare_workspace if set: "" when the workspace is ready, else why not.
+inline std::string PrepareWorkspace(const JobResources& resources) {
+  return resources.prepare_workspace ? resources.prepare_workspace() : std::string();
+}
 
 /// Where a step's log lines and progress go (the job's event stream, a test's recorder).
 struct StepReporter {
