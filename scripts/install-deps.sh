@@ -14,6 +14,8 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev
   # the real parts the engine drives and the tests start
   nats-server buildah busybox-static
+  # the TLS test of the NATS connection makes its certificate with the openssl CLI
+  openssl
   # benchmarks
   time hyperfine
 )

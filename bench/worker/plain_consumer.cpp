@@ -1,6 +1,6 @@
 // Both sides of bench/worker, measured the same way by one program:
 //
-//   kiln_bench_plain_consumer NATS_URL N POOL plain
+//   kiln_bench_plain_consumer NATS_URL N POOL plain [NAME=PID ...]
 //     publishes N messages on a work-queue stream and consumes them with a plain cnats pull
 //     consumer (fetch + ack, POOL threads): done = acked.
 //   kiln_bench_plain_consumer NATS_URL N POOL kiln
@@ -9,6 +9,9 @@
 //
 // Two phases each: a burst of N (throughput = N / time to the last done) and a paced run
 // of N/2 jobs, one every 20 ms (latency publish -> done, p50 and p99, without queueing).
+// For each NAME=PID given (nats-server, the worker), the CPU (user + system) that process
+// used per job in each phase: the burst shows the cost of a job under load; the paced phase
+// includes the idle polling between jobs.
 #include <nats/nats.h>
 
 #include <algorithm>
@@ -18,7 +21,11 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -60,6 +67,40 @@ void OnStatus(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   }
 }
 
+// CPU seconds (user + system) process `pid` used so far.
+double CpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) return 0;
+  // The command name (in parentheses) may hold spaces; utime and stime are fields 14 and 15.
+  std::istringstream rest(text.substr(text.rfind(')') + 2));
+  std::vector<std::string> fields((std::istream_iterator<std::string>(rest)), std::istream_iterator<std::string>());
+  if (fields.size() < 13) return 0;
+  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+struct Watched {
+  std::string name;
+  int pid;
+};
+std::vector<double> CpuOf(const std::vector<Watched>& watched) {
+  std::vector<double> out;
+  for (const auto& w : watched) out.push_back(CpuSeconds(w.pid));
+  return out;
+}
+std::string CpuReport(const char* phase, const std::vector<Watched>& watched, const std::vector<double>& before,
+                      int jobs) {
+  if (watched.empty() || jobs == 0) return "";
+  std::string out = std::string("\n       cpu per job, ") + phase + ":";
+  auto after = CpuOf(watched);
+  for (std::size_t i = 0; i < watched.size(); ++i) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, " %s %.0f us", watched[i].name.c_str(), (after[i] - before[i]) / jobs * 1e6);
+    out += buf;
+  }
+  return out;
+}
+
 double Pct(std::vector<int64_t> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -69,10 +110,18 @@ double Pct(std::vector<int64_t> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s NATS_URL N POOL plain|kiln\n", argv[0]);
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: %s NATS_URL N POOL plain|kiln [NAME=PID ...]\n", argv[0]);
     return 2;
   }
+  std::vector<Watched> watched;
+  for (int i = 5; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto eq = arg.find('=');
+    if (eq == std::string::npos) continue;
+    watched.push_back({arg.substr(0, eq), std::atoi(arg.c_str() + eq + 1)});
+  }
+  if (!watched.empty()) watched.push_back({"this client", static_cast<int>(getpid())});
   const char* url = argv[1];
   const int n = std::atoi(argv[2]);
   const int pool = std::atoi(argv[3]);
@@ -151,11 +200,14 @@ int main(int argc, char** argv) {
   };
 
   // Burst: throughput.
+  auto cpu_burst = CpuOf(watched);
   int64_t start = NowNs();
   for (int i = 0; i < n; ++i) publish();
   wait_done(n);
   double seconds = static_cast<double>(NowNs() - start) / 1e9;
   int burst_done = tracker.done.load();
+  std::string burst_cpu = CpuReport("burst", watched, cpu_burst, burst_done);
+  auto cpu_paced = CpuOf(watched);
   {
     std::lock_guard lock(tracker.mutex);
     tracker.latencies.clear();
@@ -167,14 +219,16 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   wait_done(burst_done + paced);
+  std::string paced_cpu = CpuReport("paced", watched, cpu_paced, paced);
   std::vector<int64_t> latencies;
   {
     std::lock_guard lock(tracker.mutex);
     latencies = tracker.latencies;
   }
-  std::printf("%-6s pool %d: %d jobs in %.2f s = %.0f jobs/s; paced %zu jobs: latency p50 %.2f ms, p99 %.2f ms%s\n",
+  std::printf("%-6s pool %d: %d jobs in %.2f s = %.0f jobs/s; paced %zu jobs: latency p50 %.2f ms, p99 %.2f ms%s%s%s\n",
               kiln ? "kiln" : "plain", pool, burst_done, seconds, burst_done / seconds, latencies.size(),
-              Pct(latencies, 0.50), Pct(latencies, 0.99), burst_done < n ? " (INCOMPLETE)" : "");
+              Pct(latencies, 0.50), Pct(latencies, 0.99), burst_done < n ? " (INCOMPLETE)" : "", burst_cpu.c_str(),
+              paced_cpu.c_str());
   stop.store(true);
   for (auto& t : threads) t.join();
   if (status_sub) natsSubscription_Destroy(status_sub);

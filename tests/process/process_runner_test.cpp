@@ -1,5 +1,6 @@
 // The process runner on real processes: process groups, no child outliving its step,
 // scrubbed environment, bounded tail, redaction, start errors.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,19 @@ TEST(ProcessRunner, TheWorkersEnvironmentNeverReachesTheProcess) {
   EXPECT_EQ(result.output_tail.find("should-not-leak"), std::string::npos);
   EXPECT_NE(result.output_tail.find("GIVEN=yes"), std::string::npos);
   EXPECT_NE(result.output_tail.find("HOME=" + dir.str()), std::string::npos);
+}
+
+TEST(ProcessRunner, NoOtherOpenFileOfTheWorkerReachesTheProcess) {
+  // A worker's NATS socket and its log used to be inherited by every step's process.
+  TempDir dir;
+  int fd = ::open((dir.path() / "worker-file").c_str(), O_CREAT | O_WRONLY, 0600);  // not close-on-exec
+  ASSERT_GE(fd, 3);
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "ls /proc/$$/fd"};
+  ProcessResult result = RunProcess(spec, OptionsIn(dir));
+  ::close(fd);
+  ASSERT_TRUE(result.started) << result.error;
+  EXPECT_EQ(result.output_tail, "0\n1\n2\n");
 }
 
 TEST(ProcessRunner, TimeoutKillsTheWholeGroupIncludingBackgroundChildren) {

@@ -30,7 +30,12 @@ int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
-NatsServer::NatsServer() : store_((dir_.path() / "store").string()), port_(FreeLoopbackPort()) { Start(); }
+NatsServer::NatsServer() : NatsServer(std::vector<std::string>{}) {}
+
+NatsServer::NatsServer(std::vector<std::string> extra_args)
+    : store_((dir_.path() / "store").string()), extra_args_(std::move(extra_args)), port_(FreeLoopbackPort()) {
+  Start();
+}
 
 NatsServer::~NatsServer() {
   if (pid_ > 0) Stop();
@@ -49,8 +54,12 @@ void NatsServer::Start() {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1", "-p", port.c_str(), "-sd", store_.c_str(),
-             "-l", log.c_str(), static_cast<char*>(nullptr));
+    std::vector<std::string> args = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port, "-sd", store_, "-l", log};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp("nats-server", argv.data());
     ::_exit(127);
   }
   pid_ = pid;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -14,6 +15,8 @@ namespace kiln::testing {
 class NatsServer {
  public:
   NatsServer();  // starts it; throws std::runtime_error when it does not come up
+  /// With more command-line options (auth, TLS: `--user u --pass p`, `--tls ...`).
+  explicit NatsServer(std::vector<std::string> extra_args);
   ~NatsServer();
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
@@ -33,6 +36,7 @@ class NatsServer {
   void WaitReady();
   TempDir dir_{"kiln-nats"};
   std::string store_;
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   pid_t pid_ = -1;
 };

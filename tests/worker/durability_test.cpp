@@ -24,8 +24,7 @@ TEST_F(WorkerTest, TwoHundredJobsOnTwoWorkersNoneLost) {
     EXPECT_EQ(state["attempt"], 1);
     workers.insert(state.value("worker", ""));
   }
-  for (int i = 0; i < 100 && JobsInQueue() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
   EXPECT_EQ(workers.size(), 2u) << "both workers took jobs";
   EXPECT_TRUE(DeadLetters().empty());
   // Each job ran once.
@@ -46,11 +45,54 @@ TEST_F(WorkerTest, AJobOfAKilledWorkerIsFinishedByAnother) {
   EXPECT_EQ(state["status"], "succeeded");
   EXPECT_EQ(state["attempt"], 2);
   EXPECT_NE(state["worker"], running["worker"]);
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
   auto events = Events("orphan-1");
   EXPECT_EQ(Count(events, "job.started"), 2);
   EXPECT_EQ(Count(events, "job.succeeded"), 1);
   EXPECT_EQ(events.back()["type"], "job.succeeded");
+}
+
+TEST_F(WorkerTest, InProgressAcksKeepALongJobOffOtherWorkers) {
+  WorkerSettings s;
+  s.ack_wait = "2s";  // the job runs twice as long: only in-progress acks keep it here
+  WriteConfig(s);
+  StartWorker();
+  StartWorker();
+  PublishJob("long-1", "sleep4");
+  auto state = WaitForStatus("long-1", {"succeeded", "dead", "failed"}, seconds(60));
+  ASSERT_FALSE(state.is_null());
+  EXPECT_EQ(state["status"], "succeeded");
+  EXPECT_EQ(state["attempt"], 1);
+  auto events = Events("long-1");
+  EXPECT_EQ(Count(events, "job.started"), 1);
+  EXPECT_EQ(Count(events, "job.succeeded"), 1);
+}
+
+TEST_F(WorkerTest, AMessageThatReachedMaxDeliverWithoutAnAckIsDeadLetteredAndRemoved) {
+  WorkerSettings s;
+  s.max_retries = 0;  // max deliver 1: the first worker's death uses the only delivery
+  s.ack_wait = "2s";
+  WriteConfig(s);
+  auto& first = StartWorker();
+  PublishJob("maxdeliver-1", "sleep60");
+  ASSERT_FALSE(WaitForStatus("maxdeliver-1", {"running"}).is_null());
+  first.Signal(SIGKILL);
+  EXPECT_EQ(first.Wait(seconds(10)), 128 + SIGKILL);
+  // The server announces the exhausted message (advisory) to the next worker, which
+  // dead-letters it and deletes it from BUILDS, where a work queue would keep it for ever.
+  StartWorker();
+  auto state = WaitForStatus("maxdeliver-1", {"dead"}, seconds(60));
+  ASSERT_FALSE(state.is_null());
+  EXPECT_NE(state.value("reason", "").find("max deliveries"), std::string::npos) << state.dump();
+  std::vector<DeadLetter> letters;
+  for (int i = 0; i < 100 && letters.empty(); ++i) {
+    letters = DeadLetters();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].job_id, "maxdeliver-1");
+  EXPECT_EQ(nlohmann::json::parse(letters[0].body)["pipeline"], "sleep60");
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
 }
 
 TEST_F(WorkerTest, NatsServerRestartMidRunLosesNothing) {
@@ -65,8 +107,7 @@ TEST_F(WorkerTest, NatsServerRestartMidRunLosesNothing) {
     auto state = WaitForStatus(Id("restart", i), {"succeeded"}, seconds(120));
     ASSERT_FALSE(state.is_null()) << Id("restart", i);
   }
-  for (int i = 0; i < 100 && JobsInQueue() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
   EXPECT_TRUE(DeadLetters().empty());
 }
 

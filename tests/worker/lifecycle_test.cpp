@@ -51,7 +51,7 @@ TEST_F(WorkerTest, MalformedMessagesAreDeadLetteredWhileTheWorkerKeepsServing) {
   EXPECT_EQ(not_json->body, "this is not json {");
   for (const auto& l : letters) EXPECT_EQ(l.reason.rfind("invalid message: ", 0), 0u) << l.reason;
   // All acked: nothing left in the work queue.
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
   // A bad message with a usable id shows in its state.
   auto state = WaitForStatus("bad-commit", {"dead"});
   ASSERT_FALSE(state.is_null());
@@ -82,7 +82,7 @@ TEST_F(WorkerTest, RetryableFailuresAreRetriedWithDelayThenDeadLettered) {
   EXPECT_EQ(letters[0].reason, "failed after 3 attempts");
   EXPECT_NE(letters[0].error.find("x"), std::string::npos);
   EXPECT_EQ(nlohmann::json::parse(letters[0].body)["id"], "flaky-1");
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
 
   // kiln dlq list shows it; replay runs it again (and it dies again, with a new letter).
   std::string out;
@@ -108,7 +108,7 @@ TEST_F(WorkerTest, TerminalFailureIsDeadLetteredAtOnce) {
   }
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].attempts, 1);
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
 }
 
 TEST_F(WorkerTest, CancelStopsARunningJob) {
@@ -127,10 +127,14 @@ TEST_F(WorkerTest, CancelStopsARunningJob) {
   auto state = WaitForStatus("cancel-1", {"cancelled", "failed", "dead", "succeeded"});
   ASSERT_FALSE(state.is_null());
   EXPECT_EQ(state["status"], "cancelled");
-  // Far below the 60 s the step would take (the 2 s goal is measured, not asserted).
-  EXPECT_LT(std::chrono::steady_clock::now() - asked, seconds(30));
+  // Far below the 60 s the step would take. The 2 s goal is measured, not asserted: the time
+  // from `kiln cancel` to the cancelled state (state polled every 100 ms) goes to the log.
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - asked);
+  RecordProperty("cancel_to_cancelled_state_ms", static_cast<int>(took.count()));
+  std::cout << "kiln cancel -> state cancelled: " << took.count() << " ms\n";
+  EXPECT_LT(took, seconds(30));
   EXPECT_EQ(Events("cancel-1").back()["type"], "job.cancelled");
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
 }
 
 TEST_F(WorkerTest, CancelOfAQueuedJobMeansItNeverRuns) {
@@ -147,8 +151,7 @@ TEST_F(WorkerTest, CancelOfAQueuedJobMeansItNeverRuns) {
   EXPECT_NE(out.find("before it ran"), std::string::npos) << out;
   StartWorker();
   ASSERT_FALSE(WaitForStatus("cancel-queued", {"succeeded"}).is_null());
-  for (int i = 0; i < 100 && JobsInQueue() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
   EXPECT_EQ(State("cancel-q2")->state["status"], "cancelled");
   EXPECT_EQ(Count(Events("cancel-q2"), "job.started"), 0);
 }
@@ -160,7 +163,7 @@ TEST_F(WorkerTest, GracefulShutdownLetsAShortJobFinish) {
   worker.Signal(SIGTERM);
   EXPECT_EQ(worker.Wait(std::chrono::seconds(30)), 0);
   EXPECT_EQ(State("graceful-1")->state["status"], "succeeded");
-  EXPECT_EQ(JobsInQueue(), 0u);
+  EXPECT_EQ(JobsLeftInQueue(), 0u);
 }
 
 TEST_F(WorkerTest, ShutdownAfterGraceHandsTheJobBackForRedelivery) {

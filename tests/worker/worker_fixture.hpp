@@ -179,6 +179,13 @@ class WorkerTest : public ::testing::Test {
     return n;
   }
 
+  /// Messages still in BUILDS once the acks in flight arrived: the worker acks without waiting
+  /// for the server's reply, so an ack may land a moment after the state it follows.
+  std::uint64_t JobsLeftInQueue() {
+    for (int i = 0; i < 100 && JobsInQueue() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return JobsInQueue();
+  }
+
   std::vector<DeadLetter> DeadLetters() {
     auto letters = ListDeadLetters(*client_);
     EXPECT_TRUE(letters.ok()) << letters.error();

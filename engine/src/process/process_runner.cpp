@@ -183,6 +183,13 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
     ::dup2(output[1], STDOUT_FILENO);
     ::dup2(output[1], STDERR_FILENO);
+    // Nothing else the worker has open reaches the step's process: not its NATS connection
+    // (the job's own code could publish on it, and a killed worker's connection stayed open,
+    // its subscriptions alive, for as long as its children lived), not its log file. Marked
+    // close-on-exec rather than closed, so exec_error still reports a failed exec.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // kernels before 5.11
+    }
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
       int err = errno;
       (void)!::write(exec_error[1], &err, sizeof err);

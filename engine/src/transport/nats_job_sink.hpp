@@ -1,6 +1,7 @@
 // The EventSink of one job attempt on a worker: publishes each event to
-// builds.status.<id> (async, stream BUILD_EVENTS) and keeps the job's KV state, folding the
-// events in (JobStateBuilder) and writing it with compare-and-set.
+// builds.status.<id> (a plain publish, which stream BUILD_EVENTS stores) and keeps the
+// job's KV state, folding the events in (JobStateBuilder) and writing it with
+// compare-and-set.
 //
 // The runner's terminal event (job.succeeded, job.failed, ...) is held back: the worker
 // decides what the attempt's end means (a retry, a dead letter) and calls Finish(), which

@@ -109,8 +109,15 @@ Result<bool> Worker::Start() {
 }
 
 void Worker::RequestStop() {
-  stopping_.store(true);
+  {
+    // Under the lock, so a thread between checking its wait predicate and sleeping cannot
+    // miss the wake-up.
+    std::lock_guard lock(mutex_);
+    stopping_.store(true);
+  }
   cv_.notify_all();
+  slot_free_.notify_all();
+  message_ready_.notify_all();
 }
 
 void Worker::SleepUnlessStopping(milliseconds duration) {
@@ -127,7 +134,7 @@ void Worker::FetchLoop() {
     int free_slots = 0;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping() || busy_ < config_.worker.pool_size; });
+      slot_free_.wait(lock, [this] { return stopping() || busy_ < config_.worker.pool_size; });
       if (stopping()) break;
       free_slots = config_.worker.pool_size - busy_;
     }
@@ -145,7 +152,8 @@ void Worker::FetchLoop() {
         ++busy_;
       }
       lock.unlock();
-      cv_.notify_all();
+      // One idle slot per message: waking them all would cost a futex round per slot per job.
+      for (int i = 0; i < list.Count; ++i) message_ready_.notify_one();
       natsMsgList_Destroy(&list);
       continue;
     }
@@ -165,8 +173,8 @@ void Worker::SlotLoop() {
     natsMsg* msg = nullptr;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return !ready_.empty() || (stopping() && busy_ == 0) || (stopping() && ready_.empty()); });
-      if (ready_.empty()) return;
+      message_ready_.wait(lock, [this] { return !ready_.empty() || stopping(); });
+      if (ready_.empty()) return;  // stopping, and nothing fetched is left
       msg = ready_.front();
       ready_.pop_front();
     }
@@ -180,11 +188,14 @@ void Worker::SlotLoop() {
         spdlog::error("worker {}: unexpected error while processing a message: {}", worker_id_, e.what());
       }
     }
+    bool drained = false;
     {
       std::lock_guard lock(mutex_);
       --busy_;
+      drained = stopping() && busy_ == 0;
     }
-    cv_.notify_all();
+    slot_free_.notify_one();
+    if (drained) cv_.notify_all();  // Wait() and the heartbeat wait for the last job when stopping
   }
 }
 
@@ -218,17 +229,13 @@ void Worker::HeartbeatLoop() {
 }
 
 bool Worker::Ack(natsMsg* msg, const std::string& what) {
-  // Acked synchronously so a job is not reported done while its message can still come back;
-  // a failed ack only means a redelivery that the KV state turns into a no-op.
-  for (int i = 0; i < 5; ++i) {
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = natsMsg_AckSync(msg, nullptr, &code);
-    if (s == NATS_OK) return true;
-    spdlog::warn("worker {}: ack of {} failed: {}", worker_id_, what, NatsError(s));
-    if (s == NATS_ILLEGAL_STATE) return false;  // already acked
-    SleepUnlessStopping(milliseconds(200 << i));
-  }
-  return false;
+  // Sent without waiting for the server's reply: by the time a message is acked its outcome is
+  // already in the KV state (terminal, or a dead letter published), so an ack that gets lost
+  // only means a redelivery that the state turns into an ack without a run. Waiting cost a
+  // round trip per job on the slot and a reply message on the server (bench/worker).
+  natsStatus s = natsMsg_Ack(msg, nullptr);
+  if (s != NATS_OK) spdlog::warn("worker {}: ack of {} failed: {}", worker_id_, what, NatsError(s));
+  return s == NATS_OK;
 }
 
 void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq,
@@ -604,6 +611,7 @@ void Worker::Wait() {
     }
   }
   cv_.notify_all();
+  message_ready_.notify_all();
   for (auto& t : slots_) {
     if (t.joinable()) t.join();
   }

@@ -91,7 +91,9 @@ class Worker {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutting_down_jobs_{false};
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;             // stop requested; the last job ended while stopping
+  std::condition_variable message_ready_;  // a fetched message waits in ready_ (wakes one slot)
+  std::condition_variable slot_free_;      // a slot became free (wakes the fetcher)
   std::deque<natsMsg*> ready_;  // fetched, waiting for a slot thread (never more than the free slots)
   int busy_ = 0;                // slots running or about to run a message
   std::map<std::string, std::shared_ptr<RunningJob>> running_;
