@@ -71,6 +71,7 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   resources.build_cache_dir = Resolve(config.build.build_cache_path, config.base_dir);
   resources.secrets = deps_.secrets;
   resources.redactor = deps_.redactor;
+
   auto finish = [&](JobStatus status, std::string error, bool retryable) {
     outcome.status = status;
     outcome.error = deps_.redactor ? deps_.redactor->redact(error) : error;
