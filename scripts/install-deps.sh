@@ -12,6 +12,8 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev
   # the real parts the engine drives and the tests start
   nats-server buildah busybox-static
+  # the demo and the benchmarks pick free ports and summarize figures with python3
+  python3
   # benchmarks
   time hyperfine
 )
