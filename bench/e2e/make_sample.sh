@@ -37,7 +37,7 @@ projects=(
   api:app:catalog,cart,auth
   jobs:app:cart,util
 )
-MODULES_PER_PROJECT=${SAMPLE_MODULES:-12}
+MODULES_PER_PROJECT=${SAMPLE_MODULES:-6}
 
 die() { echo "make_sample.sh: $*" >&2; exit 2; }
 
