@@ -73,6 +73,7 @@ int RunWorker(const GlobalOptions& global) {
   deps.secrets = ctx.secrets.get();
   deps.redactor = &ctx.redactor;
   deps.worker_id = worker_id;
+  deps.defer_workspace_removal = true;  // removed after job.succeeded/failed is out (worker.cpp)
   JobRunner runner(deps);
   Worker worker(ctx.config, *conn, runner, worker_id);
   if (auto started = worker.Start(); !started) {

@@ -1,5 +1,7 @@
 #include "job/job_runner.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "events/job_events.hpp"
@@ -91,8 +93,18 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
     Log(status == JobStatus::succeeded ? spdlog::level::info : spdlog::level::warn,
         "job " + std::string(to_string(status)) + (outcome.error.empty() ? "" : ": " + outcome.error),
         LogFields{job.id, {}, outcome.duration_ms, deps_.worker_id});
-    std::error_code ec;
-    if (status == JobStatus::succeeded || !config.build.keep_failed_workspaces) fs::remove_all(resources.workspace, ec);
+    if (status == JobStatus::succeeded || !config.build.keep_failed_workspaces) {
+      std::error_code ec;
+      const fs::path workspace(resources.workspace);
+      // A rename in the same directory is instant; the tree goes once the result is out.
+      const fs::path aside = workspace.parent_path() / (".removing-" + job.id + "-" + std::to_string(::getpid()));
+      if (deps_.defer_workspace_removal && fs::exists(workspace, ec)) {
+        fs::remove_all(aside, ec);
+        fs::rename(workspace, aside, ec);
+        if (!ec) outcome.workspace_to_remove = aside.string();
+      }
+      if (outcome.workspace_to_remove.empty()) fs::remove_all(workspace, ec);
+    }
     return outcome;
   };
 
@@ -154,6 +166,13 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
       break;
   }
   return finish(JobStatus::failed, error, false);
+}
+
+void RemoveWorkspaceLeftBy(JobOutcome& outcome) {
+  if (outcome.workspace_to_remove.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(outcome.workspace_to_remove, ec);
+  outcome.workspace_to_remove.clear();
 }
 
 }  // namespace kiln

@@ -31,7 +31,14 @@ struct JobOutcome {
   std::int64_t duration_ms = 0;
   /// What the pipeline returned and each step's outputs, for the job's state entry.
   nlohmann::json outputs = nlohmann::json::object();
+  /// With JobRunnerDeps::defer_workspace_removal: the job's workspace, moved aside when the
+  /// job ended, for the caller to remove with RemoveWorkspaceLeftBy() once it has reported
+  /// the result (empty when nothing is left).
+  std::string workspace_to_remove;
 };
+
+/// Removes the workspace a job left for its caller (JobOutcome::workspace_to_remove), if any.
+void RemoveWorkspaceLeftBy(JobOutcome& outcome);
 
 struct JobRunnerDeps {
   const Config* config = nullptr;
@@ -39,6 +46,10 @@ struct JobRunnerDeps {
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
   std::string worker_id;
+  /// Move the workspace aside at the end of a job instead of deleting it before returning:
+  /// deleting a build's tree (node_modules alone is thousands of files) took seconds under
+  /// load, and the worker publishes the terminal event only after run() returns.
+  bool defer_workspace_removal = false;
 };
 
 class JobRunner {
