@@ -281,13 +281,18 @@ def read_times(path):
         name, secs = line.rsplit(" ", 1)
         yield name, float(secs)
 def read_events(path):
-    import json
+    import datetime, json
+    stamp = lambda e: datetime.datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
+    last_step_end = None
     for line in open(path):
         try: e = json.loads(line)
         except ValueError: continue
         if e.get("type") == "step.finished":
-            d = e.get("data") if isinstance(e.get("data"), dict) else e
-            yield d.get("step"), d.get("duration_ms", 0) / 1000
+            last_step_end = stamp(e)
+            yield e.get("step"), e.get("duration_ms", 0) / 1000
+        elif e.get("type") == "job.succeeded" and last_step_end is not None:
+            # kiln's own time between the last step and the result (workspace clean-up, publishing)
+            yield "last step → job.succeeded", stamp(e) - last_step_end
 for kind in ("cold", "warm"):
     k = phases(f"events-{kind}-*.jsonl", read_events)
     p = phases(f"plain-{kind}-*.times", read_times)
