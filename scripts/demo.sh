@@ -1,72 +1,117 @@
 #!/usr/bin/env bash
-# kiln's main job, on this machine: installs what is missing, builds kiln, starts a local
-# nats-server (JetStream, loopback, temp dir) and a worker, makes a sample repository
-# (a Dockerfile FROM scratch), submits a build job over NATS and follows it live until the
-# image is built; then prints the image's tags and how to run it.
+# kiln's main job, on this machine: installs what is missing, builds kiln, makes the sample
+# repository (bench/e2e/make_sample.sh: an NX workspace of 12 TypeScript projects and a
+# Dockerfile FROM a local busybox image; the one the end-to-end benchmark builds), serves it
+# with `git daemon`, starts a local nats-server (JetStream, loopback, temp dir) and a worker,
+# submits the build job over NATS and follows it live: git sync, node_modules from the cache,
+# NX build, image. Ends by printing the image's tags, and runs it once to show it works.
+#
 # Usage: scripts/demo.sh [BUILD_DIR]      (default: build)
+#   KILN_DEMO_NO_SETUP=1   use BUILD_DIR as it is: no install-deps, no build (the ctest does)
+#   KILN_DEMO_DIR=DIR      keep the demo's files in DIR (default: a new /tmp/kiln-demo-XXXXXX)
+#   KILN_DEMO_CLEANUP=1    remove them at the end instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
 build_dir="${1:-build}"
 
-bash scripts/install-deps.sh
-cmake -G Ninja -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build_dir" -j"$(nproc)" --target kiln git buildah nx cache
-kiln="$root_dir/$build_dir/bin/kiln"
+if [ "${KILN_DEMO_NO_SETUP:-0}" != 1 ]; then
+  bash scripts/install-deps.sh
+  launcher=()
+  command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -G Ninja -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+  cmake --build "$build_dir" -j"$(nproc)" --target kiln git buildah nx cache
+fi
+kiln="$(cd "$build_dir" && pwd)/bin/kiln"
+[ -x "$kiln" ] || { echo "demo: no $kiln (build the targets kiln git buildah nx cache)" >&2; exit 2; }
 
-demo=$(mktemp -d /tmp/kiln-demo-XXXXXX)
+demo=${KILN_DEMO_DIR:-$(mktemp -d /tmp/kiln-demo-XXXXXX)}
+mkdir -p "$demo"
+pids=()
 cleanup() {
-  [ -n "${worker_pid:-}" ] && kill "$worker_pid" 2>/dev/null && wait "$worker_pid" 2>/dev/null || true
-  [ -n "${nats_pid:-}" ] && kill "$nats_pid" 2>/dev/null && wait "$nats_pid" 2>/dev/null || true
-  echo "demo files kept in $demo (remove with: rm -rf $demo)"
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "${KILN_DEMO_CLEANUP:-0}" = 1 ]; then
+    chmod -R u+rwX "$demo" 2>/dev/null || true
+    rm -rf "$demo"
+  else
+    echo "demo files kept in $demo (remove with: chmod -R u+w $demo; rm -rf $demo)"
+  fi
 }
 trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-nats-server -a 127.0.0.1 -p "$port" -js -sd "$demo/nats" >"$demo/nats.log" 2>&1 &
-nats_pid=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+echo "== nats-server (JetStream) and git daemon on loopback, files in $demo"
+nats_port=$(free_port)
+nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$demo/nats" >"$demo/nats.log" 2>&1 & pids+=($!)
+wait_port "$nats_port" || { echo "demo: nats-server did not start:" >&2; cat "$demo/nats.log" >&2; exit 1; }
 
-# A sample repository: a tiny static site and a Dockerfile that builds FROM scratch.
-repo="$demo/shop"
-mkdir -p "$repo/site"
-echo "<h1>acme shop</h1>" >"$repo/site/index.html"
-printf 'FROM scratch\nCOPY site /site\nLABEL org.example.demo=kiln\n' >"$repo/Dockerfile"
-git -C "$repo" init -q -b main
-git -C "$repo" add -A
-git -C "$repo" -c user.name=demo -c user.email=demo@example.invalid commit -qm "first commit"
+echo "== the sample repository: an NX workspace of 12 projects and a Dockerfile"
+repo="$demo/git/shop"
+rm -rf "$repo"
+bench/e2e/make_sample.sh repo "$repo"
 commit=$(git -C "$repo" rev-parse HEAD)
+git_port=$(free_port)
+git daemon --reuseaddr --export-all --base-path="$demo/git" --listen=127.0.0.1 --port="$git_port" \
+  "$demo/git" 2>"$demo/git-daemon.log" & pids+=($!)
+wait_port "$git_port" || { echo "demo: git daemon did not start" >&2; exit 1; }
+url="git://127.0.0.1:$git_port/shop"
 
 cat >"$demo/config.yaml" <<YAML
-nats: { url: "nats://127.0.0.1:$port" }
+nats: { url: "nats://127.0.0.1:$nats_port" }
 worker: { pool_size: 2 }
 build:
   code_cache_path: $demo/cache/repos
   build_cache_path: $demo/cache/deps
   workspace_path: $demo/work
-  allow_file_urls: true
 buildah:
   root: $demo/images/root
   runroot: $demo/images/runroot
+  storage_driver: vfs
+  isolation: chroot
 logging: { level: warn, format: text }
 YAML
+store=(--root "$demo/images/root" --runroot "$demo/images/runroot" --storage-driver vfs)
+echo "== the base image the Dockerfile starts FROM (busybox-static, made here: no registry needed)"
+bench/e2e/make_sample.sh base-image "${store[@]}"
 
-"$kiln" worker --config "$demo/config.yaml" >"$demo/worker.log" 2>&1 &
-worker_pid=$!
+"$kiln" worker --config "$demo/config.yaml" >"$demo/worker.log" 2>&1 & pids+=($!)
 sleep 1
 
-echo "== submitting a build of $repo @ ${commit:0:12} over NATS"
-"$kiln" submit --config "$demo/config.yaml" --repo "file://$repo" --commit "$commit" --branch main --wait
+echo "== submitting a build of $url @ ${commit:0:12} over NATS; following it live"
+"$kiln" submit --config "$demo/config.yaml" --repo "$url" --commit "$commit" --branch main --wait ||
+  { echo "demo: the job failed; the worker's log is $demo/worker.log" >&2; exit 1; }
 
 echo
 echo "== the image, in the worker's buildah store:"
-store=(--root "$demo/images/root" --runroot "$demo/images/runroot" --storage-driver vfs)
-buildah "${store[@]}" images
-image=$(buildah "${store[@]}" images --format '{{.Name}}:{{.Tag}}' | grep ":${commit:0:12}" | head -1)
+tags=$(buildah "${store[@]}" images --format '{{.Name}}:{{.Tag}}' | grep -v "acme/busybox" | sort)
+echo "$tags" | sed 's/^/  /'
+image=$(echo "$tags" | grep ":${commit:0:12}" | head -1)
+[ -n "$image" ] || { echo "demo: no image tagged ${commit:0:12}" >&2; exit 1; }
+
+run_cmd="buildah ${store[*]} run --isolation chroot \$ctr -- httpd -f -p 127.0.0.1:8080 -h /srv/www"
 echo
-echo "Look inside it (it is FROM scratch, so there is no shell to run):"
+echo "Run it (busybox httpd serving the web front end; then open http://127.0.0.1:8080/):"
 echo "  ctr=\$(buildah ${store[*]} from $image)"
-echo "  ls \$(buildah ${store[*]} mount \$ctr)/site"
+echo "  $run_cmd"
+
+# And run it once here, on a free port, to show that it serves what NX built.
+web_port=$(free_port)
 ctr=$(buildah "${store[@]}" from "$image")
-echo "  -> $(ls "$(buildah "${store[@]}" mount "$ctr")/site")"
+# In a session of its own, so that its process group (buildah and the httpd under it) ends together.
+setsid buildah "${store[@]}" run --isolation chroot "$ctr" -- httpd -f -p "127.0.0.1:$web_port" -h /srv/www \
+  >"$demo/httpd.log" 2>&1 & httpd_pid=$!
+page=""
+if wait_port "$web_port"; then page=$(/bin/busybox wget -q -O - "http://127.0.0.1:$web_port/index.html" || true); fi
+kill -- -"$httpd_pid" 2>/dev/null || true
+wait "$httpd_pid" 2>/dev/null || true
 buildah "${store[@]}" rm "$ctr" >/dev/null
+echo
+if [ -n "$page" ]; then
+  echo "== ran it once on port $web_port: GET /index.html ->"
+  echo "$page" | sed 's/^/  /'
+else
+  echo "demo: the image's httpd did not answer on port $web_port ($demo/httpd.log)" >&2
+  exit 1
+fi

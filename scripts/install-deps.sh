@@ -16,6 +16,8 @@ packages=(
   nats-server buildah busybox-static
   # the TLS test of the NATS connection makes its certificate with the openssl CLI
   openssl
+  # the demo and the benchmarks pick free ports and summarize figures with python3
+  python3
   # benchmarks
   time hyperfine
 )

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 
 #include "kiln/step_context.hpp"
@@ -17,13 +19,31 @@ bool Exists(const fs::path& path) {
   return fs::exists(path, ec);
 }
 
-/// node_modules was installed from this lockfile (or a later one) and not touched since.
+/// The copy of the lockfile kiln leaves in node_modules after an install it ran. Unlike
+/// the package manager's own marker it still says something after node_modules was saved
+/// and restored by the cache plugin into a fresh checkout, where every mtime is new.
+fs::path KilnLockfileCopy(const fs::path& dir) { return dir / "node_modules" / ".kiln-installed-lockfile"; }
+
+bool SameContents(const fs::path& a, const fs::path& b) {
+  std::error_code ec1, ec2;
+  const auto size = fs::file_size(a, ec1);
+  if (ec1 || size != fs::file_size(b, ec2) || ec2) return false;
+  std::ifstream in_a(a, std::ios::binary), in_b(b, std::ios::binary);
+  return std::equal(std::istreambuf_iterator<char>(in_a), std::istreambuf_iterator<char>(),
+                    std::istreambuf_iterator<char>(in_b), std::istreambuf_iterator<char>());
+}
+
+/// node_modules was installed from this lockfile (or a later one) and not touched since:
+/// kiln's copy of the lockfile matches it, or else the package manager's marker is at
+/// least as new as the lockfile.
 bool NodeModulesInStep(const fs::path& dir, const PackageManager& pm) {
   if (pm.lockfile.empty() || pm.install_marker.empty()) return false;
+  if (!Exists(dir / "node_modules" / ".bin" / "nx")) return false;
+  if (Exists(KilnLockfileCopy(dir))) return SameContents(KilnLockfileCopy(dir), pm.lockfile);
   std::error_code ec1, ec2;
   auto marker = fs::last_write_time(pm.install_marker, ec1);
   auto lockfile = fs::last_write_time(pm.lockfile, ec2);
-  return !ec1 && !ec2 && marker >= lockfile && Exists(dir / "node_modules" / ".bin" / "nx");
+  return !ec1 && !ec2 && marker >= lockfile;
 }
 
 std::string Tail(const std::string& text, std::size_t bytes) {
@@ -119,6 +139,11 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
                                 std::to_string(result.exit_code) + "):\n" + tail;
     if (LooksLikeNetworkFailure(result.output_tail)) return StepResult::Retryable(message);
     return StepResult::Terminal(message);
+  }
+  if (!pm.lockfile.empty()) {
+    std::error_code ec;
+    fs::copy_file(pm.lockfile, KilnLockfileCopy(dir), fs::copy_options::overwrite_existing, ec);
+    if (ec) ctx.warn("cannot keep a copy of the lockfile in node_modules (" + ec.message() + "): the next job installs again");
   }
   outputs["installed"] = true;
   return StepResult::Ok(outputs);

@@ -19,8 +19,10 @@ struct PackageManager {
   std::string name;                  // "npm", "pnpm", "yarn", "bun"
   std::filesystem::path lockfile;    // empty when the workspace has none
   std::vector<std::string> frozen_install;  // argv of the install that honours the lockfile as is
-  /// A file the package manager writes into node_modules after an install; node_modules is
-  /// taken as in step with the lockfile when it is at least as new as the lockfile.
+  /// A file the package manager writes into node_modules after an install. node_modules is
+  /// taken as in step with the lockfile when the copy of the lockfile kiln leaves there
+  /// after its installs (node_modules/.kiln-installed-lockfile) has the same contents, or,
+  /// without that copy, when this marker is at least as new as the lockfile.
   std::filesystem::path install_marker;
 };
 

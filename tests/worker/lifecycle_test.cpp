@@ -186,5 +186,22 @@ TEST_F(WorkerTest, ShutdownAfterGraceHandsTheJobBackForRedelivery) {
   EXPECT_EQ(done["attempt"], 2);
 }
 
+TEST_F(WorkerTest, AJobsWorkspaceIsGoneOnceItsResultIsPublished) {
+  // The runner moves the workspace aside (instantly) and the worker removes it after the
+  // terminal event is out, so a big tree never delays job.succeeded; nothing is left.
+  WritePipeline("tree", "kiln.step(\"tree\", function() kiln.exec{ cmd = { \"mkdir\", \"-p\", \"a/b/c\" } } end)\n");
+  StartWorker();
+  PublishJob("workspace-1", "tree");
+  ASSERT_FALSE(WaitForStatus("workspace-1", {"succeeded"}).is_null());
+  const std::filesystem::path workspaces = dir_.path() / "work" / "ws";
+  bool empty = false;
+  for (int i = 0; i < 100 && !empty; ++i) {
+    std::error_code ec;
+    empty = std::filesystem::is_empty(workspaces, ec) && !ec;
+    if (!empty) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(empty) << "left in " << workspaces;
+}
+
 }  // namespace
 }  // namespace kiln::testing

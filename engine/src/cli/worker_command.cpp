@@ -92,6 +92,7 @@ int RunWorker(const GlobalOptions& global) {
   deps.secrets = ctx.secrets.get();
   deps.redactor = &ctx.redactor;
   deps.worker_id = worker_id;
+  deps.defer_workspace_removal = true;  // removed after job.succeeded/failed is out (worker.cpp)
   JobRunner runner(deps);
   // Setting up streams and the consumer is retried too: while a NATS cluster elects its
   // JetStream leaders (a node restarting), those requests time out for a few seconds.

@@ -94,8 +94,14 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
     Log(status == JobStatus::succeeded ? spdlog::level::info : spdlog::level::warn,
         "job " + std::string(to_string(status)) + (outcome.error.empty() ? "" : ": " + outcome.error),
         LogFields{job.id, {}, outcome.duration_ms, deps_.worker_id});
-    // The workspace itself goes when `workspace` does, on every way out of run().
-    if (workspace && status != JobStatus::succeeded && config.build.keep_failed_workspaces) workspace->keep();
+    // The workspace itself goes when `workspace` does, on every way out of run(); with
+    // defer_workspace_removal, when the caller drops outcome.workspace_left after reporting
+    // (deleting node_modules takes seconds, and the result should not wait for it).
+    if (workspace && status != JobStatus::succeeded && config.build.keep_failed_workspaces) {
+      workspace->keep();
+    } else if (workspace && deps_.defer_workspace_removal) {
+      outcome.workspace_left = std::move(workspace);
+    }
     return outcome;
   };
 
@@ -170,5 +176,7 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   }
   return finish(JobStatus::failed, error, false);
 }
+
+void RemoveWorkspaceLeftBy(JobOutcome& outcome) { outcome.workspace_left.reset(); }
 
 }  // namespace kiln

@@ -6,12 +6,14 @@
 // plugin host and config it holds are read-only while jobs run.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "config/config.hpp"
 #include "events/event_sink.hpp"
 #include "job/job.hpp"
 #include "util/cancellation.hpp"
+#include "workspace/workspace_lease.hpp"
 
 namespace kiln {
 
@@ -31,7 +33,14 @@ struct JobOutcome {
   std::int64_t duration_ms = 0;
   /// What the pipeline returned and each step's outputs, for the job's state entry.
   nlohmann::json outputs = nlohmann::json::object();
+  /// With JobRunnerDeps::defer_workspace_removal: the job's workspace, still leased, for the
+  /// caller to drop with RemoveWorkspaceLeftBy() once it has reported the result (the lease
+  /// removes it then; a worker killed before that leaves it to the next start's sweep).
+  std::shared_ptr<WorkspaceLease> workspace_left;
 };
+
+/// Removes the workspace a job left for its caller (JobOutcome::workspace_to_remove), if any.
+void RemoveWorkspaceLeftBy(JobOutcome& outcome);
 
 struct JobRunnerDeps {
   const Config* config = nullptr;
@@ -39,6 +48,10 @@ struct JobRunnerDeps {
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
   std::string worker_id;
+  /// Hand the workspace to the caller at the end of a job instead of deleting it before returning:
+  /// deleting a build's tree (node_modules alone is thousands of files) took seconds under
+  /// load, and the worker publishes the terminal event only after run() returns.
+  bool defer_workspace_removal = false;
 };
 
 class JobRunner {

@@ -387,6 +387,11 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
     outcome.retryable = false;
     outcome.error = std::string("internal error: ") + e.what();
   }
+  // The workspace the job left goes after its result is published and acked, on every path.
+  struct RemoveWorkspaceOnReturn {
+    JobOutcome& outcome;
+    ~RemoveWorkspaceOnReturn() { RemoveWorkspaceLeftBy(outcome); }
+  } remove_workspace{outcome};
   {
     std::lock_guard lock(mutex_);
     running_.erase(job.id);

@@ -166,6 +166,32 @@ TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheSharedNpmArea) {
   EXPECT_TRUE(fs::exists(dir / "node_modules/.bin/nx"));
   // Marked used, so the cache plugin's eviction sees the area in use.
   EXPECT_TRUE(fs::exists(harness_.build_cache_dir() / "npm" / ".kiln-last-used"));
+  // The copy of the lockfile that tells a later job, after a cache restore, what is installed.
+  EXPECT_EQ(ReadFile(dir / "node_modules/.kiln-installed-lockfile"), ReadFile(dir / "package-lock.json"));
+}
+
+/// A registry nobody listens on: any install attempt fails at once (and is retryable).
+const json kNoRegistry = {{"npm_config_registry", "http://127.0.0.1:9/"}, {"npm_config_fetch_retries", "0"}};
+
+TEST_F(NxBuildTest, NodeModulesRestoredIntoAFreshCheckoutIsNotInstalledAgain) {
+  // As cache.restore leaves it: node_modules older than the checkout's lockfile, with the
+  // copy of the lockfile kiln wrote after installing it.
+  const fs::path dir = Workspace();
+  fs::copy_file(dir / "package-lock.json", dir / "node_modules/.kiln-installed-lockfile");
+  fs::last_write_time(dir / "package-lock.json", fs::file_time_type::clock::now() + std::chrono::hours(1));
+  auto result = harness_.run(plugin_, "build", {{"dir", dir.string()}, {"projects", {"docs"}}, {"env", kNoRegistry}});
+  ASSERT_TRUE(result.ok()) << result.message << "\n" << harness_.log_text();
+  EXPECT_EQ(result.outputs["installed"], false);
+  EXPECT_NE(harness_.log_text().find("in step with package-lock.json"), std::string::npos);
+}
+
+TEST_F(NxBuildTest, NodeModulesFromAnotherLockfileIsInstalledAgain) {
+  const fs::path dir = Workspace();
+  WriteFile(dir / "node_modules/.kiln-installed-lockfile", "{ \"lockfileVersion\": 3 }\n");
+  auto result = harness_.run(plugin_, "build", {{"dir", dir.string()}, {"projects", {"docs"}}, {"env", kNoRegistry}});
+  // It tried to install (and the registry is unreachable), although npm's own marker is new.
+  ASSERT_EQ(result.status, StepResult::Status::retryable) << result.message;
+  EXPECT_NE(result.message.find("npm ci"), std::string::npos) << result.message;
 }
 
 TEST_F(NxBuildTest, InstallCiWithoutALockfileIsTerminal) {
