@@ -46,7 +46,7 @@ TEST(ConfigLimits, AliasesThatStayWithinTheBoundStillWork) {
 
 TEST(ConfigLimits, APluginSectionNestedDeeperThan64LevelsIsRefused) {
   TempDir dir;
-  auto config = LoadYaml(dir, "git: " + std::string(100, '[') + std::string(100, ']') + "\n");
+  auto config = LoadYaml(dir, "git:\n  deep: " + std::string(100, '[') + std::string(100, ']') + "\n");
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.error().find("nested deeper than 64 levels"), std::string::npos) << config.error();
 }
