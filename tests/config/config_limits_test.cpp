@@ -51,5 +51,15 @@ TEST(ConfigLimits, APluginSectionNestedDeeperThan64LevelsIsRefused) {
   EXPECT_NE(config.error().find("nested deeper than 64 levels"), std::string::npos) << config.error();
 }
 
+TEST(ConfigLimits, TextYamlCppWouldReadAsEndlessDocumentsIsRefused) {
+  // Found by config_fuzzer: on this input yaml-cpp 0.7's LoadAll collected empty documents
+  // until memory ran out; the loader now counts documents up to two.
+  TempDir dir;
+  auto config = LoadYaml(dir, "\"[a\", 1, false]");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().find("holds 2 YAML documents (or more); a config is one"), std::string::npos)
+      << config.error();
+}
+
 }  // namespace
 }  // namespace kiln
