@@ -8,6 +8,9 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   # packaging: cpack -G DEB (dpkg-shlibdeps comes with build-essential's dpkg-dev; CPack needs file)
   file
+  # the sanitizer builds (GCC's runtimes) and the fuzz targets (clang's libFuzzer; the
+  # symbolizer names the frames of a finding's stack)
+  libasan8 libubsan1 libtsan2 clang-14 libclang-rt-14-dev llvm-14
   # libraries (see README "Dependencies" for why each is there)
   liblua5.4-dev libnats-dev libgit2-dev libboost-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev

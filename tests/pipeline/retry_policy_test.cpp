@@ -107,5 +107,14 @@ TEST(RetryPolicyParse, ErrorsNameTheField) {
   }
 }
 
+TEST(RetryPolicyParse, AValueThatIsNotUtf8IsShownNotThrown) {
+  // A Lua string is bytes: `backoff = "\xff"` reached value.dump(), which threw out of the
+  // error path instead of returning the error.
+  nlohmann::json spec = {{"backoff", std::string("\xff\xfe")}};
+  auto policy = ParseRetryPolicy(spec, RetryPolicy{});
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().rfind("retry.backoff: must be \"fixed\" or \"exponential\", got \"", 0), 0u) << policy.error();
+}
+
 }  // namespace
 }  // namespace kiln

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/config_schema.hpp"
@@ -92,19 +93,39 @@ class ConfigLoader {
       Problem(path + ": cannot read the config file: " + std::strerror(errno));
       return std::nullopt;
     }
-    std::vector<YAML::Node> documents;
     try {
-      documents = YAML::LoadAll(text.str());
+      if (CountDocuments(text.str(), 2) > 1) {
+        Problem(path + ": holds 2 YAML documents (or more); a config is one");
+        return std::nullopt;
+      }
+      return YAML::Load(text.str());
     } catch (const YAML::ParserException& e) {
       Problem(path + " line " + std::to_string(e.mark.line + 1) + ", column " + std::to_string(e.mark.column + 1) +
               ": YAML syntax error: " + e.msg);
       return std::nullopt;
     }
-    if (documents.size() > 1) {
-      Problem(path + ": holds " + std::to_string(documents.size()) + " YAML documents; a config is one");
-      return std::nullopt;
-    }
-    return documents.empty() ? YAML::Node() : documents.front();
+  }
+
+  // The documents in `text`, counted up to `limit`. Not YAML::LoadAll: on some malformed
+  // input (`"[a", 1, false]`, found by config_fuzzer) yaml-cpp 0.7's parser yields empty
+  // documents forever, and LoadAll keeps them all until memory runs out.
+  static std::size_t CountDocuments(const std::string& text, std::size_t limit) {
+    struct IgnoreEvents : YAML::EventHandler {
+      void OnDocumentStart(const YAML::Mark&) override {}
+      void OnDocumentEnd() override {}
+      void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+      void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+      void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+      void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+      void OnSequenceEnd() override {}
+      void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+      void OnMapEnd() override {}
+    } ignore;
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    std::size_t count = 0;
+    while (count < limit && parser.HandleNextDocument(ignore)) ++count;
+    return count;
   }
 
   void ApplyRoot(const YAML::Node& root) {

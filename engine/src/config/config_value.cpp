@@ -309,7 +309,25 @@ Result<bool> ParseEnvBool(std::string_view text) {
   return MakeError("expected a boolean (true/false/1/0/yes/no), got '" + Shown(text) + "'");
 }
 
-Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& path, const std::string& file) {
+namespace {
+
+// A plugin section is a handful of keys. The bounds are far above that and stop a file
+// whose aliases expand exponentially (each use of an alias converts its whole value again:
+// nine levels of ten aliases are 10^9 values from ten lines) or whose nesting is absurd.
+constexpr std::size_t kMaxConvertedValues = 10'000;
+constexpr int kMaxConvertedDepth = 64;
+
+Result<nlohmann::json> ConvertYaml(const YAML::Node& node, const std::string& path, const std::string& file,
+                                   int depth, std::size_t& values_left) {
+  if (values_left == 0) {
+    return MakeError(path + ": more than " + std::to_string(kMaxConvertedValues) +
+                     " values (YAML aliases count again at each use) " + Location(file, node));
+  }
+  --values_left;
+  if (depth > kMaxConvertedDepth) {
+    return MakeError(path + ": nested deeper than " + std::to_string(kMaxConvertedDepth) + " levels " +
+                     Location(file, node));
+  }
   if (!node.IsDefined() || node.IsNull()) return nlohmann::json(nullptr);
   if (node.IsScalar()) {
     if (ClassifyScalar(node) == ScalarKind::string) return nlohmann::json(node.Scalar());
@@ -318,7 +336,7 @@ Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& pat
   if (node.IsSequence()) {
     nlohmann::json array = nlohmann::json::array();
     for (std::size_t i = 0; i < node.size(); ++i) {
-      auto item = YamlToJson(node[i], path + "[" + std::to_string(i) + "]", file);
+      auto item = ConvertYaml(node[i], path + "[" + std::to_string(i) + "]", file, depth + 1, values_left);
       if (!item) return item;
       array.push_back(std::move(item).value());
     }
@@ -330,11 +348,18 @@ Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& pat
     if (!key.IsScalar()) return MakeError(path + ": a key must be a plain name " + Location(file, key));
     const std::string child = path + "." + key.Scalar();
     if (object.contains(key.Scalar())) return MakeError(child + ": duplicate key " + Location(file, key));
-    auto value = YamlToJson(it->second, child, file);
+    auto value = ConvertYaml(it->second, child, file, depth + 1, values_left);
     if (!value) return value;
     object[key.Scalar()] = std::move(value).value();
   }
   return object;
+}
+
+}  // namespace
+
+Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& path, const std::string& file) {
+  std::size_t values_left = kMaxConvertedValues;
+  return ConvertYaml(node, path, file, 0, values_left);
 }
 
 Result<nlohmann::json> EnvTextAsJson(std::string_view text, const nlohmann::json& current) {

@@ -63,7 +63,8 @@ Result<bool> ParseEnvBool(std::string_view text);
 
 /// Converts a node to JSON: maps to objects (keys must be scalars, no duplicates), lists
 /// to arrays, scalars typed by ClassifyScalar (integers beyond 64 bits and .inf/.nan stay
-/// strings). `path` names the node in messages ("git.remotes").
+/// strings). `path` names the node in messages ("git.remotes"). More than 10,000 values
+/// (aliases count at each use) or nesting deeper than 64 levels is an error.
 Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& path, const std::string& file);
 
 /// Types an environment value to replace `current` in a plugin section: like `current`

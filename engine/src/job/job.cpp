@@ -3,6 +3,7 @@
 // what to fix. URLs in errors have their credentials masked.
 #include "job/job.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -20,12 +21,16 @@ bool IsAlnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') |
 bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
 
 std::string Quote(std::string_view text) {
-  // Short, printable, credential-free: enough to recognise the value in an error.
-  std::string out = Redactor::redact_url_credentials(text.substr(0, 200));
+  // Short, printable, credential-free: enough to recognise the value in an error. The cut
+  // backs off to the start of a UTF-8 character: half of one would make the error invalid
+  // UTF-8, and errors become JSON (events, dead letters, logs).
+  std::size_t cut = std::min<std::size_t>(text.size(), 200);
+  while (cut > 0 && cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  std::string out = Redactor::redact_url_credentials(text.substr(0, cut));
   for (char& c : out) {
     if (IsControl(c)) c = '?';
   }
-  if (text.size() > 200) out += "...";
+  if (cut < text.size()) out += "...";
   return "'" + out + "'";
 }
 
@@ -337,6 +342,8 @@ Result<Job> ParseJob(std::string_view body, const JobRules& rules) {
   if (auto env = doc.find("env"); env != doc.end() && !env->is_null()) {
     if (!env->is_object()) return MakeError("env: must be an object of strings, got " + std::string(env->type_name()));
     for (const auto& [key, value] : env->items()) {
+      // The name first: a key is any JSON string, and it goes into the error below unquoted.
+      if (!IsEnvName(key)) return MakeError("env: " + Quote(key) + " is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
       if (!value.is_string()) {
         return MakeError("env." + key + ": must be a string, got " + std::string(value.type_name()));
       }

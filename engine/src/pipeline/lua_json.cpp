@@ -46,8 +46,10 @@ Result<nlohmann::json> ConvertTable(lua_State* L, int index, const std::string& 
     } else if (lua_type(L, -1) == LUA_TSTRING) {
       all_integer = false;
     } else {
+      // The key's type is read before the pop: after it, -1 is the table itself.
+      const std::string key_type = lua_type(L, -1) == LUA_TNUMBER ? "non-integer number" : luaL_typename(L, -1);
       lua_pop(L, 1);
-      return MakeError(path + ": keys must be strings or 1..n, found a " + std::string(luaL_typename(L, -1)) + " key");
+      return MakeError(path + ": keys must be strings or 1..n, found a " + key_type + " key");
     }
   }
   if (count == 0) return nlohmann::json::object();
@@ -117,7 +119,14 @@ Result<nlohmann::json> LuaToJson(lua_State* L, int index, const std::string& pat
   return Convert(L, lua_absindex(L, index), path, 0, budget);
 }
 
-void PushJson(lua_State* L, const nlohmann::json& value) {
+namespace {
+
+void PushJsonAt(lua_State* L, const nlohmann::json& value, int depth) {
+  // The bound LuaToJson has, for the same reason: a plugin's outputs may echo a document
+  // from a repository, and without it a deep one recurses until the worker's stack overflows.
+  if (value.is_structured() && depth > kMaxJsonDepth) {
+    luaL_error(L, "a value nested deeper than %d levels", kMaxJsonDepth);
+  }
   luaL_checkstack(L, 3, "nested too deep");
   switch (value.type()) {
     case nlohmann::json::value_t::null:
@@ -130,9 +139,17 @@ void PushJson(lua_State* L, const nlohmann::json& value) {
     case nlohmann::json::value_t::number_integer:
       lua_pushinteger(L, value.get<std::int64_t>());
       return;
-    case nlohmann::json::value_t::number_unsigned:
-      lua_pushinteger(L, static_cast<lua_Integer>(value.get<std::uint64_t>()));
+    case nlohmann::json::value_t::number_unsigned: {
+      // Past Lua's largest integer a cast would wrap to a negative number; Lua itself reads
+      // such an integer literal as a float, and so does this.
+      const std::uint64_t number = value.get<std::uint64_t>();
+      if (number > static_cast<std::uint64_t>(LUA_MAXINTEGER)) {
+        lua_pushnumber(L, static_cast<lua_Number>(number));
+      } else {
+        lua_pushinteger(L, static_cast<lua_Integer>(number));
+      }
       return;
+    }
     case nlohmann::json::value_t::number_float:
       lua_pushnumber(L, value.get<double>());
       return;
@@ -148,7 +165,7 @@ void PushJson(lua_State* L, const nlohmann::json& value) {
       lua_createtable(L, static_cast<int>(value.size()), 0);
       lua_Integer i = 1;
       for (const auto& item : value) {
-        PushJson(L, item);
+        PushJsonAt(L, item, depth + 1);
         lua_rawseti(L, -2, i++);
       }
       return;
@@ -157,12 +174,16 @@ void PushJson(lua_State* L, const nlohmann::json& value) {
       lua_createtable(L, 0, static_cast<int>(value.size()));
       for (const auto& [key, item] : value.items()) {
         lua_pushlstring(L, key.data(), key.size());
-        PushJson(L, item);
+        PushJsonAt(L, item, depth + 1);
         lua_rawset(L, -3);
       }
       return;
     }
   }
 }
+
+}  // namespace
+
+void PushJson(lua_State* L, const nlohmann::json& value) { PushJsonAt(L, value, 0); }
 
 }  // namespace kiln

@@ -22,7 +22,9 @@ inline constexpr int kMaxJsonDepth = 64;
 inline constexpr std::size_t kMaxJsonBytes = 16 * 1024 * 1024;
 
 Result<nlohmann::json> LuaToJson(lua_State* L, int index, const std::string& path);
-/// Pushes `value` as a Lua value (null -> nil). May raise a Lua memory error.
+/// Pushes `value` as a Lua value (null -> nil; an unsigned integer beyond Lua's largest
+/// integer -> a float, as Lua reads such a literal). Raises a Lua error when it runs out of
+/// memory or when arrays and objects nest deeper than kMaxJsonDepth.
 void PushJson(lua_State* L, const nlohmann::json& value);
 
 }  // namespace kiln

@@ -29,11 +29,21 @@ Duration RetryPolicy::delay(int failed_attempt, std::mt19937_64& random) const {
   return Duration(std::clamp(value, low.count(), high.count()));
 }
 
+namespace {
+
+// A value as an error shows it. Lua strings are bytes: a plain dump() throws on one that is
+// not UTF-8, and the exception would cross the Lua C function that parses the options.
+std::string Shown(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 Result<Duration> DurationFromJson(const nlohmann::json& value, const std::string& field) {
   if (value.is_number()) {
     double seconds = value.get<double>();
     if (!std::isfinite(seconds) || seconds < 0 || seconds > 366.0 * 24 * 3600)
-      return MakeError(field + ": must be a duration between 0 and a year, got " + value.dump());
+      return MakeError(field + ": must be a duration between 0 and a year, got " + Shown(value));
     return Duration(static_cast<Duration::rep>(seconds * 1000.0));
   }
   if (value.is_string()) {
@@ -41,7 +51,7 @@ Result<Duration> DurationFromJson(const nlohmann::json& value, const std::string
     if (!parsed) return MakeError(field + ": " + parsed.error());
     return parsed.value();
   }
-  return MakeError(field + ": must be a duration like \"2s\" or a number of seconds, got " + value.dump());
+  return MakeError(field + ": must be a duration like \"2s\" or a number of seconds, got " + Shown(value));
 }
 
 Result<RetryPolicy> ParseRetryPolicy(const nlohmann::json& spec, const RetryPolicy& base) {
@@ -52,7 +62,7 @@ Result<RetryPolicy> ParseRetryPolicy(const nlohmann::json& spec, const RetryPoli
     const std::string field = "retry." + key;
     if (key == "attempts") {
       if (!value.is_number_integer() || value.get<std::int64_t>() < 1 || value.get<std::int64_t>() > 100)
-        return MakeError(field + ": must be a whole number from 1 to 100, got " + value.dump());
+        return MakeError(field + ": must be a whole number from 1 to 100, got " + Shown(value));
       policy.attempts = value.get<int>();
     } else if (key == "backoff") {
       if (value == "fixed") {
@@ -60,7 +70,7 @@ Result<RetryPolicy> ParseRetryPolicy(const nlohmann::json& spec, const RetryPoli
       } else if (value == "exponential") {
         policy.backoff = RetryPolicy::Backoff::exponential;
       } else {
-        return MakeError(field + ": must be \"fixed\" or \"exponential\", got " + value.dump());
+        return MakeError(field + ": must be \"fixed\" or \"exponential\", got " + Shown(value));
       }
     } else if (key == "initial" || key == "max") {
       auto duration = DurationFromJson(value, field);
@@ -68,11 +78,11 @@ Result<RetryPolicy> ParseRetryPolicy(const nlohmann::json& spec, const RetryPoli
       (key == "initial" ? policy.initial : policy.max) = duration.value();
     } else if (key == "multiplier") {
       if (!value.is_number() || value.get<double>() < 1.0 || value.get<double>() > 100.0)
-        return MakeError(field + ": must be a number from 1 to 100, got " + value.dump());
+        return MakeError(field + ": must be a number from 1 to 100, got " + Shown(value));
       policy.multiplier = value.get<double>();
     } else if (key == "jitter") {
       if (!value.is_number() || value.get<double>() < 0.0 || value.get<double>() > 1.0)
-        return MakeError(field + ": must be a fraction from 0 to 1, got " + value.dump());
+        return MakeError(field + ": must be a fraction from 0 to 1, got " + Shown(value));
       policy.jitter = value.get<double>();
     } else {
       return MakeError(field + ": unknown field (attempts, backoff, initial, max, multiplier, jitter)");

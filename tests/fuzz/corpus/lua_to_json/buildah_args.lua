@@ -1,0 +1,1 @@
+{ context = "/w/src", tags = { ("9fceb02d0ae598e95dc970b74767f19372d61af8"):sub(1, 12), "main" } }

@@ -1,0 +1,1 @@
+(function() local t = {} for i = 1, 100 do t = { t } end return t end)()

@@ -1,0 +1,1 @@
+{ url = "https://github.com/acme/shop.git", commit = "9fceb02d0ae598e95dc970b74767f19372d61af8", ref = "refs/heads/main" }

@@ -1,0 +1,1 @@
+setmetatable({ a = 1 }, { __index = function() error("index ran") end, __pairs = function() error("pairs ran") end, __len = function() error("len ran") end })

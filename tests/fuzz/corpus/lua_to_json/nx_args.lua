@@ -1,0 +1,1 @@
+{ dir = "/w/src", targets = { "build", "test" }, base = nil, head = "9fceb02d0ae598e95dc970b74767f19372d61af8" }

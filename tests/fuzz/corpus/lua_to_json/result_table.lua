@@ -1,0 +1,1 @@
+{ image = { image = "localhost/acme/shop:9fceb02d0ae5", digest = "sha256:ab" } }

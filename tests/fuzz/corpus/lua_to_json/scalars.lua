@@ -1,0 +1,1 @@
+{ 1, 2.5, -0.0, math.maxinteger, math.mininteger, true, false, "x\0y", "\xff\xfe" }

@@ -1,0 +1,1 @@
+{ retry = { attempts = 5, backoff = "exponential", initial = "1s", max = "30s", jitter = 0.2 }, timeout = "20m" }
