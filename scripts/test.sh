@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, then
-#   1. builds everything with AddressSanitizer + UndefinedBehaviorSanitizer and warnings as
+# The test command: installs what is missing, then (by default the parts "plain" and "fuzz")
+#   0. plain: builds everything with warnings as errors and runs every test;
+#   1. asan: builds everything with AddressSanitizer + UndefinedBehaviorSanitizer and warnings as
 #      errors, and runs every test on it (real nats-server, git, buildah and NX on loopback,
 #      in temp dirs): the whole suite runs once, sanitized;
 #   2. builds the engine and the worker tests with ThreadSanitizer and runs those (the
@@ -14,7 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${1:-build-ci}"
-parts="${KILN_CI_PARTS:-asan tsan fuzz}"
+# The sanitized parts are not the default yet: a full ASan+UBSan suite plus TSan was
+# estimated at 28-30 min on two cores and has not been run end to end here (issue 10).
+parts="${KILN_CI_PARTS:-plain fuzz}"
 jobs="$(nproc)"
 
 timings=()
