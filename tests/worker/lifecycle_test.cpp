@@ -200,7 +200,10 @@ TEST_F(WorkerTest, AJobsWorkspaceIsGoneOnceItsResultIsPublished) {
     empty = std::filesystem::is_empty(workspaces, ec) && !ec;
     if (!empty) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_TRUE(empty) << "left in " << workspaces;
+  std::string left;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(workspaces, ec)) left += " " + entry.path().filename().string();
+  EXPECT_TRUE(empty) << "left in " << workspaces << ":" << left;
 }
 
 }  // namespace
