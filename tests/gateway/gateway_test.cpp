@@ -115,6 +115,67 @@ TEST_F(GatewayTest, ARedeliveryAfterTheDuplicateWindowIsStoppedByTheLedger) {
   EXPECT_EQ(JobsInQueue(), 0u);
 }
 
+TEST_F(GatewayTest, ARedeliveryFinishesQueueingAJobThatNeverReachedTheQueue) {
+  // A gateway that recorded the delivery and then died (or lost NATS) before publishing: the
+  // ledger names the job, whose state and message are missing. The redelivery queues that
+  // job, under the recorded job id and the delivery id as message id; a further redelivery
+  // adds nothing.
+  StartGateway();
+  Job job;
+  job.id = "01JD0V3K9Q7X2M5T8N4B6C1A0G";
+  job.repo_url = "https://github.com/Codertocat/Hello-World.git";
+  job.repo_name = "Codertocat/Hello-World";
+  job.commit = kPushedCommit;
+  job.branch = "main";
+  job.delivery_id = "recorded-not-queued";
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, client_->js(), kDeliveryBucket), NATS_OK);
+  nlohmann::json record = {{"job", job.id}, {"message", job.to_json()}, {"received_at", "2026-11-23T10:00:00.000Z"}};
+  std::uint64_t revision = 0;
+  ASSERT_EQ(JobStateStore(kv).Write("recorded-not-queued", record, revision), WriteOutcome::ok);
+  kvStore_Destroy(kv);
+
+  for (int i = 0; i < 2; ++i) {
+    auto res = Deliver("push", "recorded-not-queued", BranchPush());
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 202) << res->body;
+    EXPECT_EQ(Json(res).value("job", ""), job.id) << res->body;
+    EXPECT_TRUE(Json(res).value("duplicate", false)) << res->body;
+  }
+  ASSERT_EQ(JobsInQueue(), 1u);
+  auto [message, msg_id] = QueuedMessage(1);
+  EXPECT_EQ(msg_id, "recorded-not-queued");
+  EXPECT_EQ(message["id"], job.id);
+  auto state = Query("/builds/" + job.id);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(Json(state).value("status", ""), "queued") << state->body;
+}
+
+TEST_F(GatewayTest, ARedeliveryOfAJobThatRanPublishesNothing) {
+  // The record of a delivery from long ago (JetStream has forgotten its message id) whose
+  // job ran: only the ledger and the job's state stand between the redelivery and a build.
+  StartGateway();
+  Job job;
+  job.id = "01JD0V3K9Q7X2M5T8N4B6C1A0H";
+  job.repo_url = "https://github.com/Codertocat/Hello-World.git";
+  job.repo_name = "Codertocat/Hello-World";
+  job.commit = kPushedCommit;
+  job.branch = "main";
+  kvStore* kv = nullptr;
+  ASSERT_EQ(js_KeyValue(&kv, client_->js(), kDeliveryBucket), NATS_OK);
+  nlohmann::json record = {{"job", job.id}, {"message", job.to_json()}, {"received_at", "2026-11-20T10:00:00.000Z"}};
+  std::uint64_t revision = 0;
+  ASSERT_EQ(JobStateStore(kv).Write("ran-days-ago", record, revision), WriteOutcome::ok);
+  kvStore_Destroy(kv);
+  ASSERT_TRUE(JobStateStore(client_->builds_kv()).Put(job.id, {{"id", job.id}, {"status", "succeeded"}}));
+
+  auto again = Deliver("push", "ran-days-ago", BranchPush());
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 202) << again->body;
+  EXPECT_EQ(Json(again).value("job", ""), job.id);
+  EXPECT_EQ(JobsInQueue(), 0u);
+}
+
 TEST_F(GatewayTest, PingAnswers200AndOtherEventsAreIgnored) {
   StartGateway();
   auto ping = Deliver("ping", "p-1", R"({"zen":"Keep it logically awesome.","hook_id":1})");

@@ -53,13 +53,14 @@ Result<std::unique_ptr<DeliveryLedger>> DeliveryLedger::Open(NatsConnection& con
 
 DeliveryLedger::~DeliveryLedger() { kvStore_Destroy(kv_); }
 
-DeliveryLedger::Claim DeliveryLedger::ClaimDelivery(const std::string& delivery, std::string& job_id,
+DeliveryLedger::Claim DeliveryLedger::ClaimDelivery(const std::string& delivery, const Job& job, Record& recorded,
                                                     std::string* error) {
   // Read first: a redelivery (the common repeat) costs one read and no failed write.
   for (int round = 0; round < 3; ++round) {
     std::string read_error;
     if (auto stored = store_.Get(delivery, &read_error)) {
-      job_id = stored->state.value("job", "");
+      recorded.job_id = stored->state.value("job", "");
+      recorded.message = stored->state.value("message", nlohmann::json());
       return Claim::seen;
     }
     if (!read_error.empty()) {
@@ -67,7 +68,7 @@ DeliveryLedger::Claim DeliveryLedger::ClaimDelivery(const std::string& delivery,
       return Claim::unavailable;
     }
     std::uint64_t revision = 0;  // create only
-    nlohmann::json value = {{"job", job_id}, {"received_at", NowIso8601()}};
+    nlohmann::json value = {{"job", job.id}, {"message", job.to_json()}, {"received_at", NowIso8601()}};
     switch (store_.Write(delivery, value, revision, error)) {
       case WriteOutcome::ok: return Claim::claimed;
       case WriteOutcome::unavailable: return Claim::unavailable;
@@ -77,7 +78,5 @@ DeliveryLedger::Claim DeliveryLedger::ClaimDelivery(const std::string& delivery,
   if (error != nullptr) *error = "delivery " + delivery + " keeps changing in " + kDeliveryBucket;
   return Claim::unavailable;
 }
-
-void DeliveryLedger::Release(const std::string& delivery) { kvStore_Delete(kv_, delivery.c_str()); }
 
 }  // namespace kiln

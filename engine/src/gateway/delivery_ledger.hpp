@@ -1,18 +1,22 @@
 // Which GitHub deliveries became which jobs: KV bucket "webhook-deliveries", key = the
-// X-GitHub-Delivery id, value = {"job": <id>, "received_at": <time>}, kept for
-// gateway.delivery_ttl (the bucket's TTL).
+// X-GitHub-Delivery id, value = {"job": <id>, "message": <the job as published>,
+// "received_at": <time>}, kept for gateway.delivery_ttl (the bucket's TTL).
 //
 // Why not only Nats-Msg-Id: JetStream forgets a message id after BUILDS' duplicate window
 // (2 minutes), and GitHub redelivers by hand days later. The ledger is claimed with a KV
 // create before publishing, so two gateways (or two copies of one delivery arriving at once)
-// agree on one job: the loser answers with the winner's job id.
+// agree on one job: the loser answers with the winner's job id. The job itself is kept too,
+// so a redelivery can finish queueing a job whose publication failed half-way.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "config/config.hpp"
+#include "job/job.hpp"
 #include "transport/job_state_store.hpp"
 #include "transport/nats_connection.hpp"
 #include "util/result.hpp"
@@ -30,15 +34,17 @@ class DeliveryLedger {
   DeliveryLedger& operator=(const DeliveryLedger&) = delete;
 
   enum class Claim {
-    claimed,      // the delivery is new and now ours: publish its job
-    seen,         // recorded before: `job_id` is the job it became
+    claimed,      // the delivery is new and now recorded as `job`: publish it
+    seen,         // recorded before: `recorded` says as which job
     unavailable,  // NATS did not answer: `error` says why
   };
-  /// Records delivery -> job_id unless the delivery is known; on `seen`, `job_id` becomes the
-  /// recorded job.
-  Claim ClaimDelivery(const std::string& delivery, std::string& job_id, std::string* error);
-  /// Drops a claim whose job could not be published, so GitHub's redelivery can try again.
-  void Release(const std::string& delivery);
+  struct Record {
+    std::string job_id;
+    nlohmann::json message;  // the job as published; null in an entry that lacks it
+  };
+  /// Records delivery -> `job` unless the delivery is known; on `seen`, `recorded` is the
+  /// earlier record.
+  Claim ClaimDelivery(const std::string& delivery, const Job& job, Record& recorded, std::string* error);
 
  private:
   explicit DeliveryLedger(kvStore* kv) : kv_(kv), store_(kv) {}

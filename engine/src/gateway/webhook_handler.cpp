@@ -5,6 +5,7 @@
 #include "gateway/github_push.hpp"
 #include "gateway/webhook_signature.hpp"
 #include "transport/job_publisher.hpp"
+#include "transport/job_state_store.hpp"
 
 namespace kiln {
 
@@ -52,12 +53,10 @@ WebhookReply WebhookHandler::HandlePush(const WebhookRequest& request) const {
   if (!decision->build) return Reply(202, "ignored", {{"ignored", true}, {"reason", decision->reason}});
 
   const Job& job = decision->job;
-  std::string job_id = job.id;
+  DeliveryLedger::Record recorded;
   std::string error;
-  switch (ledger_.ClaimDelivery(request.delivery, job_id, &error)) {
-    case DeliveryLedger::Claim::seen:
-      spdlog::info("gateway: delivery {} was received before as job {}; not built again", request.delivery, job_id);
-      return Reply(202, "duplicate", {{"job", job_id}, {"duplicate", true}});
+  switch (ledger_.ClaimDelivery(request.delivery, job, recorded, &error)) {
+    case DeliveryLedger::Claim::seen: return HandleRedelivery(request.delivery, recorded, rules);
     case DeliveryLedger::Claim::unavailable:
       spdlog::warn("gateway: delivery {}: {}", request.delivery, error);
       return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
@@ -65,18 +64,54 @@ WebhookReply WebhookHandler::HandlePush(const WebhookRequest& request) const {
   }
   auto published = PublishJob(conn_, job, request.delivery);
   if (!published) {
-    ledger_.Release(request.delivery);
-    spdlog::warn("gateway: delivery {}: {}", request.delivery, published.error());
-    return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
+    // The delivery stays recorded as this job: its redelivery finishes queueing it
+    // (HandleRedelivery), under the same job id and message id.
+    spdlog::warn("gateway: delivery {}: job {}: {}", request.delivery, job.id, published.error());
+    return Refuse(503, "unavailable", "NATS is unavailable; job " + job.id + " is not queued yet: redeliver the webhook");
   }
   if (published->duplicate) {
-    // The ledger lost the delivery (deleted by hand) but JetStream still remembers it.
-    spdlog::warn("gateway: delivery {} was dropped by JetStream as a duplicate message id", request.delivery);
-    return Reply(202, "duplicate", {{"job", job_id}, {"duplicate", true}});
+    // JetStream published a message with this delivery id in the last 2 minutes, but the
+    // ledger had no entry (deleted by hand). That message's job runs; this id never will.
+    spdlog::warn("gateway: delivery {} was dropped by JetStream as a repeat of a recent message", request.delivery);
+    kvStore_Delete(conn_.builds_kv(), job.id.c_str());
+    return Reply(202, "duplicate", {{"duplicate", true}, {"reason", "a message with this delivery id was queued in the last 2 minutes"}});
   }
   spdlog::info("gateway: delivery {}: job {} queued ({} {} {})", request.delivery, job.id, job.repo_name, job.branch,
                job.commit);
   return Reply(202, "accepted", {{"job", job.id}, {"status", "queued"}});
+}
+
+WebhookReply WebhookHandler::HandleRedelivery(const std::string& delivery, const DeliveryLedger::Record& recorded,
+                                              const JobRules& rules) const {
+  // A job that never left "queued" (or never got a state) may have missed the queue: the
+  // gateway died, or NATS failed, between recording the delivery and publishing. Publish it
+  // again, same job id, same message id: JetStream drops the copy within its window, and
+  // after it a worker runs a job id once (it acknowledges a second message of a job that
+  // already runs or ended).
+  if (recorded.message.is_object()) {
+    std::string error;
+    auto state = JobStateStore(conn_.builds_kv()).Get(recorded.job_id, &error);
+    if (!state && !error.empty()) {
+      spdlog::warn("gateway: delivery {}: reading job {}: {}", delivery, recorded.job_id, error);
+      return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
+    }
+    if (!state || state->state.value("status", "") == "queued") {
+      auto job = ParseJob(recorded.message.dump(), rules);
+      if (job) {
+        auto published = PublishJob(conn_, job.value(), delivery);
+        if (!published) {
+          spdlog::warn("gateway: delivery {}: job {}: {}", delivery, recorded.job_id, published.error());
+          return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
+        }
+        if (!published->duplicate) spdlog::info("gateway: delivery {}: job {} queued again", delivery, recorded.job_id);
+      } else {
+        spdlog::warn("gateway: delivery {}: the recorded job {} is no longer valid: {}", delivery, recorded.job_id,
+                     job.error());
+      }
+    }
+  }
+  spdlog::info("gateway: delivery {} was received before as job {}; not built again", delivery, recorded.job_id);
+  return Reply(202, "duplicate", {{"job", recorded.job_id}, {"duplicate", true}});
 }
 
 }  // namespace kiln

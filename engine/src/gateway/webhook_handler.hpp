@@ -8,10 +8,14 @@
 //   push that is not JSON / misses fields / makes a job the worker would refuse
 //                                           400 naming what is wrong
 //   push seen before (delivery id in the ledger)
-//                                           202 with the first job's id, nothing published
+//                                           202 with the first job's id; published again
+//                                           (same ids) only when that job never left
+//                                           "queued", so a half-finished publication ends
 //   push                                    202 with the new job's id, published on
 //                                           builds.webhook with Nats-Msg-Id = the delivery id
-//   NATS unavailable                        503 (GitHub shows the failure; redeliver later)
+//   NATS unavailable                        503 (GitHub shows the failure; redeliver later:
+//                                           a delivery recorded before the failure keeps
+//                                           its job id)
 // The body over 25 MiB is refused with 413 by the HTTP server before it gets here.
 #pragma once
 
@@ -47,6 +51,8 @@ class WebhookHandler {
 
  private:
   WebhookReply HandlePush(const WebhookRequest& request) const;
+  WebhookReply HandleRedelivery(const std::string& delivery, const DeliveryLedger::Record& recorded,
+                                const JobRules& rules) const;
 
   const Config& config_;
   NatsConnection& conn_;
