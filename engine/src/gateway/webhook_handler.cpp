@@ -62,14 +62,15 @@ WebhookReply WebhookHandler::HandlePush(const WebhookRequest& request) const {
       return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
     case DeliveryLedger::Claim::claimed: break;
   }
-  auto published = PublishJob(conn_, job, request.delivery);
+  JobPublication publication;
+  auto published = PublishJob(conn_, job, publication, request.delivery);
   if (!published) {
     // The delivery stays recorded as this job: its redelivery finishes queueing it
     // (HandleRedelivery), under the same job id and message id.
     spdlog::warn("gateway: delivery {}: job {}: {}", request.delivery, job.id, published.error());
     return Refuse(503, "unavailable", "NATS is unavailable; job " + job.id + " is not queued yet: redeliver the webhook");
   }
-  if (published->duplicate) {
+  if (publication.duplicate) {
     // JetStream published a message with this delivery id in the last 2 minutes, but the
     // ledger had no entry (deleted by hand). That message's job runs; this id never will.
     spdlog::warn("gateway: delivery {} was dropped by JetStream as a repeat of a recent message", request.delivery);
@@ -98,12 +99,13 @@ WebhookReply WebhookHandler::HandleRedelivery(const std::string& delivery, const
     if (!state || state->state.value("status", "") == "queued") {
       auto job = ParseJob(recorded.message.dump(), rules);
       if (job) {
-        auto published = PublishJob(conn_, job.value(), delivery);
+        JobPublication publication;
+        auto published = PublishJob(conn_, job.value(), publication, delivery);
         if (!published) {
           spdlog::warn("gateway: delivery {}: job {}: {}", delivery, recorded.job_id, published.error());
           return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
         }
-        if (!published->duplicate) spdlog::info("gateway: delivery {}: job {} queued again", delivery, recorded.job_id);
+        if (!publication.duplicate) spdlog::info("gateway: delivery {}: job {} queued again", delivery, recorded.job_id);
       } else {
         spdlog::warn("gateway: delivery {}: the recorded job {} is no longer valid: {}", delivery, recorded.job_id,
                      job.error());
