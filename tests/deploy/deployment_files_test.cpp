@@ -208,6 +208,19 @@ TEST_F(Compose, TheGatewayIsThereWithItsPort) {
   EXPECT_EQ(FlagValue(Strings(gateway["command"]), "--config"), "/etc/kiln/config.yaml");
   EXPECT_TRUE(gateway["ports"].IsSequence() && gateway["ports"].size() >= 1);
   EXPECT_TRUE(Mounts(gateway).count("/etc/kiln/config.yaml"));
+  // The container port it publishes is the one deploy/config.yaml makes it listen on, and
+  // the secrets the config names come from its environment.
+  auto config = LoadConfig((kSource / "deploy" / "config.yaml").string(), [](std::string_view) {
+    return std::optional<std::string>();
+  });
+  ASSERT_TRUE(config.ok()) << config.error();
+  const std::string published = gateway["ports"][0].as<std::string>();
+  EXPECT_EQ(published.substr(published.rfind(':') + 1), std::to_string(config->gateway.port)) << published;
+  const auto env = Environment(gateway);
+  for (const std::string& reference : {config->gateway.webhook_secret, config->gateway.api_token}) {
+    ASSERT_EQ(reference.rfind("env:", 0), 0u) << reference;
+    EXPECT_TRUE(env.count(reference.substr(4))) << reference << " is not in the gateway's environment";
+  }
 }
 
 TEST_F(Compose, ReferencesResolve) {

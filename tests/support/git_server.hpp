@@ -25,6 +25,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/free_port.hpp"
+
 namespace kiln::testing {
 
 class GitServer {
@@ -93,7 +95,5 @@ class GitWorkRepo {
   std::filesystem::path dir_;
 };
 
-/// Returns a port that was free on 127.0.0.1 a moment ago.
-int FreeLoopbackPort();
 
 }  // namespace kiln::testing

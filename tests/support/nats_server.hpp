@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiln::testing {
@@ -41,7 +42,5 @@ class NatsServer {
   pid_t pid_ = -1;
 };
 
-/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
-int FreeLoopbackPort();
 
 }  // namespace kiln::testing

@@ -1,10 +1,9 @@
 // kiln cache gc | stats: the cache plugin's maintenance steps, run here through the plugin
 // host (the engine knows nothing of the cache's layout; the plugin owns it).
-#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "pipeline/runtime_step_context.hpp"
+#include "app/maintenance_step.hpp"
 
 namespace kiln::cli {
 
@@ -16,20 +15,8 @@ int RunCacheStep(EngineContext& engine, const std::string& step, const nlohmann:
     std::cerr << "kiln cache " << step << ": the cache plugin is not loaded (see `kiln plugins`)\n";
     return 2;
   }
-  std::filesystem::path build_cache(engine.config.build.build_cache_path);
-  if (!build_cache.is_absolute() && !engine.config.base_dir.empty()) build_cache = std::filesystem::path(engine.config.base_dir) / build_cache;
-  JobResources resources;
-  resources.job = {{"id", "cache-" + step}};
-  resources.workspace = std::filesystem::temp_directory_path().string();
-  resources.code_cache_dir = engine.config.build.code_cache_path;
-  resources.build_cache_dir = build_cache.lexically_normal().string();
-  resources.secrets = engine.secrets.get();
-  resources.redactor = &engine.redactor;
-  CancellationToken stop;
-  StepReporter reporter;
-  reporter.log = [](std::string_view line) { std::cerr << line << "\n"; };
-  RuntimeStepContext ctx(resources, engine.plugins->config_of("cache"), stop, reporter);
-  StepResult result = PluginHost::RunStep(*cache, step, args, ctx);
+  StepResult result =
+      RunMaintenanceStep(engine, *cache, step, args, [](std::string_view line) { std::cerr << line << "\n"; });
   if (!result.ok()) {
     std::cerr << "kiln cache " << step << ": " << result.message << "\n";
     return result.status == StepResult::Status::terminal ? 2 : 1;

@@ -17,6 +17,7 @@ void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddSubmitCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddStatusCommands(CLI::App& app, GlobalOptions& global, int& exit_code);  // status, list, cancel
 void AddDlqCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
+void AddGatewayCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 /// --config and --nats, for the commands that talk to NATS.
 void AddNatsOptions(CLI::App* cmd, GlobalOptions& global);
 

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   kiln::cli::AddStatusCommands(app, global, exit_code);
   kiln::cli::AddDlqCommand(app, global, exit_code);
   kiln::cli::AddCacheCommand(app, global, exit_code);
+  kiln::cli::AddGatewayCommand(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include "state/job_state.hpp"
 #include "transport/command_connection.hpp"
 #include "transport/jetstream_setup.hpp"
+#include "transport/job_publisher.hpp"
 #include "transport/job_state_store.hpp"
 
 namespace kiln::cli {
@@ -94,34 +95,15 @@ int Submit(const GlobalOptions& global, const SubmitOptions& opts) {
     }
     natsConnection_Flush(conn.nc());
   }
-  JobStateStore store(conn.builds_kv());
-  std::uint64_t revision = 0;
-  const std::string now = NowIso8601();
-  nlohmann::json state = JobStateBuilder::Queued(job, now);
-  state["next_seq"] = 2;
-  bool fresh = store.Write(job.id, state, revision) == WriteOutcome::ok;  // an existing id keeps its state
-  std::string body = job.to_json().dump();
-  natsMsg* msg = nullptr;
-  natsMsg_Create(&msg, subjects::kJobs, nullptr, body.data(), static_cast<int>(body.size()));
-  natsMsgHeader_Set(msg, "Nats-Msg-Id", job.id.c_str());
-  jsPubAck* ack = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_PublishMsg(&ack, conn.js(), msg, nullptr, &code);
-  natsMsg_Destroy(msg);
-  if (s != NATS_OK) {
-    std::cerr << "kiln submit: publishing job " << job.id << ": " << NatsError(s) << "\n";
+  JobPublication publication;
+  if (auto published = PublishJob(conn, job, publication); !published) {
+    std::cerr << "kiln submit: " << published.error() << "\n";
     if (events) natsSubscription_Destroy(events);
     return 2;
   }
-  bool duplicate = ack->Duplicate;
-  jsPubAck_Destroy(ack);
-  if (fresh) {
-    nlohmann::json queued = {{"job", job.id}, {"seq", 1}, {"time", now}, {"worker", ""}, {"type", "job.queued"}};
-    std::string qbody = queued.dump();
-    js_Publish(nullptr, conn.js(), subject.c_str(), qbody.data(), static_cast<int>(qbody.size()), nullptr, nullptr);
-  }
+  JobStateStore store(conn.builds_kv());
   std::cout << job.id << "\n" << std::flush;
-  if (duplicate || !fresh) {
+  if (publication.duplicate || !publication.state_created) {
     std::cerr << "kiln submit: job " << job.id << " was submitted before; it runs once\n";
   }
   if (!opts.wait) return 0;
@@ -131,7 +113,7 @@ int Submit(const GlobalOptions& global, const SubmitOptions& opts) {
   int quiet_ms = 0;
   while (true) {
     natsMsg* event_msg = nullptr;
-    s = natsSubscription_NextMsg(&event_msg, events, 500);
+    natsStatus s = natsSubscription_NextMsg(&event_msg, events, 500);
     if (s == NATS_OK) {
       quiet_ms = 0;
       auto event = nlohmann::json::parse(natsMsg_GetData(event_msg),

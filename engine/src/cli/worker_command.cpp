@@ -1,8 +1,6 @@
 // kiln worker [--config FILE] [--nats URL]: serve jobs from NATS (and fire the config's
 // schedules, schedule/scheduler.hpp) until SIGINT/SIGTERM, then
 // drain (worker/worker.hpp) and exit 0.
-#include <signal.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,7 +9,9 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/signal_waiter.hpp"
 #include "job/job_runner.hpp"
+#include "metrics/worker_telemetry.hpp"
 #include "process/process_cgroup.hpp"
 #include "schedule/scheduler.hpp"
 #include "transport/nats_connection.hpp"
@@ -22,34 +22,8 @@ namespace kiln::cli {
 
 namespace {
 
-// SIGINT/SIGTERM are blocked in every thread and taken by one thread with sigwait, so the
-// handling is ordinary code (no async-signal-safety limits). Children get their mask reset
-// by the process runner.
-class SignalWaiter {
- public:
-  SignalWaiter() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-  }
-  /// Waits up to `timeout` for a signal; true when one came.
-  bool wait_for(std::chrono::milliseconds timeout) {
-    timespec ts{static_cast<time_t>(timeout.count() / 1000), static_cast<long>((timeout.count() % 1000) * 1000000)};
-    int sig = sigtimedwait(&set_, nullptr, &ts);
-    if (sig > 0) {
-      spdlog::info("worker: received {}", sig == SIGINT ? "SIGINT" : "SIGTERM");
-      return true;
-    }
-    return false;
-  }
-
- private:
-  sigset_t set_;
-};
-
 int RunWorker(const GlobalOptions& global) {
-  SignalWaiter signals;  // before any thread exists, so all inherit the mask
+  SignalWaiter signals("worker");  // before any thread exists, so all inherit the mask
   EngineSetup setup;
   auto engine = SetUpEngine(global, setup);
   if (!engine) {
@@ -94,11 +68,17 @@ int RunWorker(const GlobalOptions& global) {
   deps.worker_id = worker_id;
   deps.defer_workspace_removal = true;  // removed after job.succeeded/failed is out (worker.cpp)
   JobRunner runner(deps);
+  auto telemetry = WorkerTelemetry::Start(ctx, *conn);  // outlives the worker, which feeds it
+  if (!telemetry) {
+    std::cerr << "kiln worker: " << telemetry.error() << "\n";
+    return 2;
+  }
   // Setting up streams and the consumer is retried too: while a NATS cluster elects its
   // JetStream leaders (a node restarting), those requests time out for a few seconds.
   std::unique_ptr<Worker> worker;
   while (true) {
     worker = std::make_unique<Worker>(ctx.config, *conn, runner, worker_id);
+    if (telemetry.value()) worker->set_event_observer(telemetry.value()->events());
     auto started = worker->Start();
     if (started) break;
     spdlog::warn("worker {}: {}; retrying", worker_id, started.error());

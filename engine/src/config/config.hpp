@@ -82,6 +82,17 @@ struct ScheduleConfig {
   Job job;           // every field of a job message but the id
 };
 
+/// `kiln gateway`: the GitHub webhook receiver and the status API (docs/configuration.md).
+struct GatewayConfig {
+  std::string address = "0.0.0.0";
+  int port = 8080;
+  std::string webhook_secret;  // a secret reference; the gateway refuses to start without one
+  std::string api_token;       // a secret reference; empty: GET /builds answers 401 to everyone
+  Duration delivery_ttl = std::chrono::hours(7 * 24);  // how long a delivery id is remembered
+  std::string tag_pushes = "ignore";        // ignore | build
+  std::string branch_deletions = "ignore";  // ignore | build
+};
+
 struct Config {
   NatsConfig nats;
   WorkerConfig worker;
@@ -89,6 +100,7 @@ struct Config {
   PipelinesConfig pipelines;
   PluginsConfig plugins;
   LoggingConfig logging;
+  GatewayConfig gateway;
   std::map<std::string, std::string> secrets;           // name -> "env:VAR" | "file:PATH"
   std::map<std::string, nlohmann::json> plugin_sections;  // top-level sections for plugins
   std::vector<ScheduleConfig> schedules;                   // `schedules:`, in file order

@@ -112,6 +112,18 @@ Result<bool> SetNatsUrl(std::string& field, const Input& input) {
   return true;
 }
 
+// A remembered delivery id must outlive BUILDS' duplicate window (2 minutes): below it, a
+// redelivery could find neither the id nor JetStream's memory of it and build twice.
+Result<bool> SetDeliveryTtl(Duration& field, const Input& input) {
+  auto value = config_value::ReadDuration(input);
+  if (!value) return MakeError(value.error());
+  if (value.value() < std::chrono::minutes(2)) {
+    return MakeError("must be at least 2m (JetStream's duplicate window), got " + FormatDuration(value.value()));
+  }
+  field = value.value();
+  return true;
+}
+
 // The URL with any user-info replaced, so that a message about it leaks no password.
 std::string WithoutCredentials(std::string_view url) {
   const std::size_t scheme_end = url.find("://");
@@ -222,6 +234,18 @@ std::vector<CoreKey> MakeCoreKeys() {
          return SetOneOf(c.logging.level, in, {"trace", "debug", "info", "warn", "error", "off"});
        }},
       {"logging", "format", [](Config& c, const Input& in) { return SetOneOf(c.logging.format, in, {"json", "text"}); }},
+
+      {"gateway", "address", [](Config& c, const Input& in) { return SetString(c.gateway.address, in, true); }},
+      {"gateway", "port", [](Config& c, const Input& in) { return SetInt(c.gateway.port, in, 1, 65535); }},
+      {"gateway", "webhook_secret",
+       [](Config& c, const Input& in) { return SetSecretReference(c.gateway.webhook_secret, in); }, true},
+      {"gateway", "api_token", [](Config& c, const Input& in) { return SetSecretReference(c.gateway.api_token, in); },
+       true},
+      {"gateway", "delivery_ttl", [](Config& c, const Input& in) { return SetDeliveryTtl(c.gateway.delivery_ttl, in); }},
+      {"gateway", "tag_pushes",
+       [](Config& c, const Input& in) { return SetOneOf(c.gateway.tag_pushes, in, {"ignore", "build"}); }},
+      {"gateway", "branch_deletions",
+       [](Config& c, const Input& in) { return SetOneOf(c.gateway.branch_deletions, in, {"ignore", "build"}); }},
   };
 }
 
@@ -233,8 +257,8 @@ const std::vector<CoreKey>& CoreKeys() {
 }
 
 const std::vector<std::string_view>& CoreSections() {
-  static const std::vector<std::string_view> sections = {"nats",    "worker",  "build",  "pipelines",
-                                                         "plugins", "logging", "secrets"};
+  static const std::vector<std::string_view> sections = {"nats",    "worker",  "build",   "pipelines",
+                                                         "plugins", "logging", "secrets", "gateway"};
   return sections;
 }
 

@@ -30,7 +30,7 @@ struct CoreKey {
 /// Every key of the typed sections (secrets excluded: its keys are the user's names).
 const std::vector<CoreKey>& CoreKeys();
 
-/// nats, worker, build, pipelines, plugins, logging, secrets.
+/// nats, worker, build, pipelines, plugins, logging, secrets, gateway.
 const std::vector<std::string_view>& CoreSections();
 bool IsCoreSection(std::string_view section);
 /// The keys of one typed section, in table order.

@@ -30,6 +30,9 @@ inline constexpr std::string_view kJobCancelled = "job.cancelled";
 inline constexpr std::string_view kJobTimedOut = "job.timed_out";
 inline constexpr std::string_view kJobDead = "job.dead";
 bool IsTerminal(std::string_view type);
+/// Not an event of DESIGN.md and never published: what a worker's sink tells its observer
+/// (the metrics) when an attempt lost its lease, the one end of an attempt without an event.
+inline constexpr std::string_view kAttemptLeaseLost = "attempt.lease_lost";
 }  // namespace event_type
 
 /// "2026-11-22T10:15:02.118Z", UTC with milliseconds.

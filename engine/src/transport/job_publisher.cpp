@@ -7,7 +7,7 @@
 
 namespace kiln {
 
-Result<bool> PublishJob(NatsConnection& conn, const Job& job, JobPublication& progress) {
+Result<bool> PublishJob(NatsConnection& conn, const Job& job, JobPublication& progress, std::string_view message_id) {
   const std::string now = NowIso8601();
   if (!progress.state_checked) {
     JobStateStore store(conn.builds_kv());
@@ -27,7 +27,8 @@ Result<bool> PublishJob(NatsConnection& conn, const Job& job, JobPublication& pr
     natsMsg* msg = nullptr;
     natsStatus s = natsMsg_Create(&msg, subjects::kJobs, nullptr, body.data(), static_cast<int>(body.size()));
     if (s != NATS_OK) return MakeError("publishing job " + job.id + ": " + NatsError(s));
-    natsMsgHeader_Set(msg, "Nats-Msg-Id", job.id.c_str());
+    const std::string msg_id(message_id.empty() ? std::string_view(job.id) : message_id);
+    natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
     jsPubAck* ack = nullptr;
     jsErrCode code = static_cast<jsErrCode>(0);
     s = js_PublishMsg(&ack, conn.js(), msg, nullptr, &code);

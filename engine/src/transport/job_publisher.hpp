@@ -1,8 +1,11 @@
-// Publishing one job on builds.webhook the way every producer should (kiln submit does the
-// same inline): the queued state written first when the id has none, then the message with
-// Nats-Msg-Id = the job id (JetStream drops a repeat within its duplicate window), then the
-// job.queued event when this publisher was the one that created the state.
+// Publishing one job on builds.webhook the way every producer does (kiln submit, the
+// scheduler, the gateway): the queued state written first when the id has none, then the
+// message with a Nats-Msg-Id (the job id, or the caller's: the gateway uses the GitHub
+// delivery id; JetStream drops a repeat within its duplicate window), then the job.queued
+// event when this publisher was the one that created the state.
 #pragma once
+
+#include <string_view>
 
 #include "job/job.hpp"
 #include "transport/nats_connection.hpp"
@@ -20,8 +23,10 @@ struct JobPublication {
   bool queued_announced = false;  // job.queued published (only by the state's creator)
 };
 
-/// Runs the remaining parts of publishing `job` (`job` must be valid). Needs the streams and
-/// the KV bucket (EnsureStreams). On error, call again with the same `progress`.
-Result<bool> PublishJob(NatsConnection& conn, const Job& job, JobPublication& progress);
+/// Runs the remaining parts of publishing `job` (`job` must be valid) with header
+/// Nats-Msg-Id: `message_id` (empty: the job id). Needs the streams and the KV bucket
+/// (EnsureStreams). On error, call again with the same `progress` and `message_id`.
+Result<bool> PublishJob(NatsConnection& conn, const Job& job, JobPublication& progress,
+                        std::string_view message_id = {});
 
 }  // namespace kiln

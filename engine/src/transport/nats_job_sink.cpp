@@ -11,12 +11,13 @@
 namespace kiln {
 
 NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
-                         CancellationToken* job_cancel)
+                         CancellationToken* job_cancel, EventSink* observer)
     : conn_(conn),
       store_(conn.builds_kv()),
       job_id_(std::move(job_id)),
       subject_(std::string(subjects::kStatusPrefix) + job_id_),
       job_cancel_(job_cancel),
+      observer_(observer),
       state_(std::move(state)),
       revision_(revision) {
   std::random_device random;
@@ -28,6 +29,7 @@ void NatsJobSink::LoseLease(const char* where) {
     spdlog::warn("job {}: lost its lease ({}): another worker runs a newer attempt; stopping, publishing nothing",
                  job_id_, where);
     if (job_cancel_ != nullptr) job_cancel_->cancel();
+    if (observer_ != nullptr) observer_->publish({{"job", job_id_}, {"type", event_type::kAttemptLeaseLost}});
   }
 }
 
@@ -71,6 +73,7 @@ void NatsJobSink::PublishEvent(const nlohmann::json& event) {
   std::string body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   natsStatus s = natsConnection_Publish(conn_.nc(), subject_.c_str(), body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK) spdlog::warn("job {}: event {} not published: {}", job_id_, event.value("type", ""), NatsError(s));
+  if (observer_ != nullptr) observer_->publish(event);
 }
 
 void NatsJobSink::publish(const nlohmann::json& event) {

@@ -48,8 +48,10 @@ class NatsJobSink : public EventSink {
   static constexpr double kLogBurst = 200;
   static constexpr std::chrono::milliseconds kStateWriteInterval{500};
 
+  /// `observer` (may be null) gets every event as it is published, and a
+  /// event_type::kAttemptLeaseLost notice when the lease is lost.
   NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
-              CancellationToken* job_cancel);
+              CancellationToken* job_cancel, EventSink* observer = nullptr);
 
   void publish(const nlohmann::json& event) override;
 
@@ -77,6 +79,7 @@ class NatsJobSink : public EventSink {
   std::string job_id_;
   std::string subject_;
   CancellationToken* job_cancel_;
+  EventSink* observer_;
   mutable std::mutex mutex_;
   JobStateBuilder state_;
   std::uint64_t revision_;

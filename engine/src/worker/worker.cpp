@@ -265,6 +265,9 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
     }
     SleepUnlessStopping(milliseconds(500));
   }
+  if (observer_ != nullptr) {
+    observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
+  }
   if (!letter.job_id.empty()) {
     JobStateStore store(conn_.builds_kv());
     nlohmann::json state = {{"id", letter.job_id},  {"status", "dead"},     {"reason", letter.reason},
@@ -372,7 +375,7 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
   running->msg = msg;
   running->id = job.id;
   std::uint64_t first_seq = state.value("next_seq", std::uint64_t{1});
-  running->sink = std::make_unique<NatsJobSink>(conn_, job.id, std::move(state), revision, &running->token);
+  running->sink = std::make_unique<NatsJobSink>(conn_, job.id, std::move(state), revision, &running->token, observer_);
   {
     std::lock_guard lock(mutex_);
     running_[job.id] = running;
@@ -590,6 +593,9 @@ void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, v
     return;
   }
   js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
+  if (self->observer_ != nullptr) {
+    self->observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
+  }
   spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", self->worker_id_, seq, letter.job_id, letter.reason);
 }
 

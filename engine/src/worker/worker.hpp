@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "events/event_sink.hpp"
 #include "job/job_runner.hpp"
 #include "transport/nats_connection.hpp"
 #include "util/result.hpp"
@@ -61,6 +62,9 @@ class Worker {
   void Wait();
 
   const std::string& id() const { return worker_id_; }
+  /// Hands `observer` every event this worker publishes (plus dead letters of messages that
+  /// never became a job, and lease losses): the metrics' feed. Set before Start().
+  void set_event_observer(EventSink* observer) { observer_ = observer; }
 
  private:
   struct RunningJob;
@@ -83,6 +87,7 @@ class Worker {
   NatsConnection& conn_;
   const JobRunner& runner_;
   std::string worker_id_;
+  EventSink* observer_ = nullptr;
 
   natsSubscription* pull_ = nullptr;
   natsSubscription* cancel_sub_ = nullptr;
