@@ -111,6 +111,9 @@ TEST(GitHubPush, BadPayloadsNameWhatIsWrong) {
   auto bad_repo = nlohmann::json::parse(PushPayload("refs/heads/main", kBefore, kAfter));
   bad_repo["repository"]["clone_url"] = "ftp://github.com/Codertocat/Hello-World.git";
   auto bad_branch = PushPayload("refs/heads/bad..name", kBefore, kAfter);
+  // Found by the github_push fuzzer: a non-boolean `deleted` threw out of DecidePush.
+  auto deleted_not_boolean = nlohmann::json::parse(PushPayload("refs/heads/main", kBefore, kAfter));
+  deleted_not_boolean["deleted"] = "yes";
   for (const Case& c : std::vector<Case>{
            {"{not json", "payload: not valid JSON"},
            {"[1,2]", "payload: must be a JSON object"},
@@ -120,6 +123,7 @@ TEST(GitHubPush, BadPayloadsNameWhatIsWrong) {
            {PushPayload("refs/heads/main", kBefore, "XYZ"), "job: commit:"},
            {bad_repo.dump(), "job: repo.url:"},
            {bad_branch, "job: branch:"},
+           {deleted_not_boolean.dump(), "deleted: must be true or false, got a string"},
        }) {
     auto decision = Decide(c.body);
     ASSERT_FALSE(decision.ok()) << c.body.substr(0, 80);

@@ -40,7 +40,12 @@ Result<PushDecision> DecidePush(std::string_view body, const std::string& delive
   auto full_name = RequiredString(*repository, "full_name", "repository.full_name");
   if (!full_name) return MakeError(full_name.error());
 
-  const bool deleted = doc.value("deleted", false) || IsZeroCommit(after.value());
+  bool deleted_flag = false;
+  if (auto it = doc.find("deleted"); it != doc.end() && !it->is_null()) {
+    if (!it->is_boolean()) return MakeError("deleted: must be true or false, got a " + std::string(it->type_name()));
+    deleted_flag = it->get<bool>();
+  }
+  const bool deleted = deleted_flag || IsZeroCommit(after.value());
   PushDecision decision;
   Job& job = decision.job;
   job.repo_url = clone_url.value();
