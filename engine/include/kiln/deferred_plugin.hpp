@@ -13,13 +13,12 @@
 // implementation under NAME.d/ is never taken for a plugin of its own. With CMake:
 // `kiln_add_plugin(NAME front.cpp)` and `kiln_add_plugin_implementation(NAME IMPL impl.cpp)`.
 //
-// The implementation is checked as the engine checks a plugin (ABI version, build id,
-// factory) and must have the front's name and steps; a missing or broken file fails the
+// The implementation is checked as the engine checks a plugin (LoadPluginLibrary: ABI
+// version, build id, factory) and must have the front's name and steps; a missing or broken file fails the
 // step with a terminal error that names the file.
 #pragma once
 
 #include <atomic>
-#include <cstring>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -35,6 +34,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "kiln/plugin.hpp"
+#include "kiln/plugin_library.hpp"
 
 namespace kiln {
 
@@ -101,21 +101,9 @@ class DeferredPlugin : public Plugin {
   // Empty on success; the library and the object are kept only when every check passes.
   std::string Load(const boost::dll::fs::path& file) {
     boost::dll::shared_library library;
-    try {
-      library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-    } catch (const std::exception& e) {
-      return e.what();
-    }
-    if (!library.has(abi::kDescriptorSymbol)) return "not a kiln plugin (no kiln_plugin_descriptor)";
-    const auto& descriptor = library.get<const abi::Descriptor>(abi::kDescriptorSymbol);
-    if (descriptor.abi_version != kPluginAbiVersion || descriptor.build_id == nullptr ||
-        std::strcmp(descriptor.build_id, abi::build_id()) != 0) {
-      return "built against another SDK than its front: rebuild both";
-    }
-    if (!library.has(abi::kFactoryAlias)) return "no factory (kiln_create_plugin_v1): use KILN_PLUGIN(...)";
-    char message[512] = {0};
-    std::unique_ptr<Plugin> plugin(library.get_alias<abi::CreateFunction>(abi::kFactoryAlias)(message, sizeof message));
-    if (!plugin) return std::string("threw while loading: ") + (message[0] ? message : "no instance");
+    std::string error;
+    std::unique_ptr<Plugin> plugin = LoadPluginLibrary(file, library, &error);
+    if (!plugin) return error;
     try {
       if (plugin->name() != name()) return "its name is '" + std::string(plugin->name()) + "', not '" + std::string(name()) + "'";
       if (plugin->steps() != steps()) return "its steps differ from its front's";

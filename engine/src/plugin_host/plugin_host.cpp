@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <cstring>
 #include <set>
 
 #include <boost/dll/shared_library.hpp>
+
+#include "kiln/plugin_library.hpp"
 
 namespace kiln {
 
@@ -96,34 +97,10 @@ bool PluginHost::load_file(const std::filesystem::path& file) {
   };
 
   auto loaded = std::make_unique<Loaded>();
-  try {
-    loaded->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& e) {
-    return problem(std::string("not a loadable library: ") + e.what());
-  }
-  const auto& library = loaded->library;
-  if (!library.has(abi::kDescriptorSymbol)) return problem("not a kiln plugin (no kiln_plugin_descriptor)");
-  const auto& descriptor = library.get<const abi::Descriptor>(abi::kDescriptorSymbol);
-  if (descriptor.abi_version != kPluginAbiVersion) {
-    return problem("plugin ABI version " + std::to_string(descriptor.abi_version) + ", this kiln loads version " +
-                   std::to_string(kPluginAbiVersion));
-  }
-  if (descriptor.build_id == nullptr || std::strcmp(descriptor.build_id, abi::build_id()) != 0) {
-    return problem(std::string("built against ") + (descriptor.build_id ? descriptor.build_id : "(none)") +
-                   ", this kiln against " + abi::build_id() + ": rebuild the plugin with this SDK");
-  }
-  if (!library.has(abi::kFactoryAlias)) return problem("no factory (kiln_create_plugin_v1): use KILN_PLUGIN(...)");
-
-  char error[512] = {0};
-  Plugin* raw = nullptr;
-  try {
-    auto& factory = library.get_alias<abi::CreateFunction>(abi::kFactoryAlias);
-    raw = factory(error, sizeof error);
-  } catch (const std::exception& e) {
-    return problem(std::string("factory failed: ") + e.what());
-  }
-  if (raw == nullptr) return problem(std::string("threw while loading: ") + (error[0] ? error : "no instance"));
-  loaded->plugin.reset(raw);
+  std::string error;
+  loaded->plugin = LoadPluginLibrary(file, loaded->library, &error);
+  if (!loaded->plugin) return problem(std::move(error));
+  Plugin* raw = loaded->plugin.get();
 
   PluginInfo info;
   try {
