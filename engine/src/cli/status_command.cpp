@@ -2,7 +2,6 @@
 // The state of jobs from KV bucket "builds"; cancel asks the worker running a job to stop
 // it (builds.cancel.<id>), or marks a job that waits in the queue cancelled so no worker
 // runs it.
-#include <algorithm>
 #include <iomanip>
 #include <iostream>
 
@@ -67,33 +66,20 @@ int List(const GlobalOptions& global, int limit, bool json) {
     std::cerr << "kiln list: " << session.error() << "\n";
     return 2;
   }
-  kvStore* kv = session->conn->builds_kv();
-  kvKeysList keys;
-  natsStatus s = kvStore_Keys(&keys, kv, nullptr);
-  std::vector<nlohmann::json> states;
-  if (s == NATS_OK) {
-    JobStateStore store(kv);
-    for (int i = 0; i < keys.Count; ++i) {
-      if (auto stored = store.Get(keys.Keys[i])) states.push_back(stored->state);
-    }
-    kvKeysList_Destroy(&keys);
-  } else if (s != NATS_NOT_FOUND) {
-    std::cerr << "kiln list: " << NatsError(s) << "\n";
+  std::string error;
+  auto states = JobStateStore(session->conn->builds_kv()).Newest(limit > 0 ? static_cast<std::size_t>(limit) : 0, &error);
+  if (!states) {
+    std::cerr << "kiln list: " << error << "\n";
     return 2;
   }
-  auto when = [](const nlohmann::json& st) {
-    return st.value("queued_at", st.value("started_at", st.value("updated_at", std::string())));
-  };
-  std::sort(states.begin(), states.end(), [&](const auto& a, const auto& b) { return when(a) > when(b); });
-  if (limit > 0 && states.size() > static_cast<std::size_t>(limit)) states.resize(static_cast<std::size_t>(limit));
-  for (const auto& st : states) {
+  for (const auto& st : *states) {
     if (json) {
       std::cout << st.dump() << "\n";
       continue;
     }
     std::string repo = st.contains("repo") ? st["repo"].value("name", st["repo"].value("url", "")) : "";
     std::cout << std::left << std::setw(28) << st.value("id", "") << std::setw(11) << st.value("status", "")
-              << std::setw(26) << when(st) << std::setw(14) << st.value("commit", "").substr(0, 12) << repo << "\n";
+              << std::setw(26) << JobStateTime(st) << std::setw(14) << st.value("commit", "").substr(0, 12) << repo << "\n";
   }
   return 0;
 }

@@ -1,6 +1,5 @@
 #include "gateway/builds_api.hpp"
 
-#include <algorithm>
 #include <charconv>
 
 #include "job/job.hpp"
@@ -25,27 +24,10 @@ ApiReply BuildsApi::List(const std::string& limit_text) const {
       return {400, {{"error", "limit: must be a number from 1 to " + std::to_string(kMaxLimit)}}};
     }
   }
-  // Every key is read, as `kiln list` does: the bucket keeps 30 days of jobs, which is
-  // fine for a status page, not for a hot path.
-  kvStore* kv = conn_.builds_kv();
-  kvKeysList keys;
-  natsStatus s = kvStore_Keys(&keys, kv, nullptr);
-  std::vector<nlohmann::json> states;
-  if (s == NATS_OK) {
-    JobStateStore store(kv);
-    for (int i = 0; i < keys.Count; ++i) {
-      if (auto stored = store.Get(keys.Keys[i])) states.push_back(std::move(stored->state));
-    }
-    kvKeysList_Destroy(&keys);
-  } else if (s != NATS_NOT_FOUND) {
-    return {503, {{"error", "NATS is unavailable: " + NatsError(s)}}};
-  }
-  auto when = [](const nlohmann::json& st) {
-    return st.value("queued_at", st.value("started_at", st.value("updated_at", std::string())));
-  };
-  std::sort(states.begin(), states.end(), [&](const auto& a, const auto& b) { return when(a) > when(b); });
-  if (states.size() > static_cast<std::size_t>(limit)) states.resize(static_cast<std::size_t>(limit));
-  return {200, {{"builds", states}}};
+  std::string error;
+  auto states = JobStateStore(conn_.builds_kv()).Newest(static_cast<std::size_t>(limit), &error);
+  if (!states) return {503, {{"error", "NATS is unavailable: " + error}}};
+  return {200, {{"builds", *states}}};
 }
 
 }  // namespace kiln

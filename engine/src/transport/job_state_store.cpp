@@ -1,5 +1,6 @@
 #include "transport/job_state_store.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace kiln {
@@ -12,6 +13,29 @@ bool IsConflict(natsStatus s) {
   return last != nullptr && (std::strstr(last, "wrong last sequence") != nullptr);
 }
 }  // namespace
+
+std::string JobStateTime(const nlohmann::json& state) {
+  return state.value("queued_at", state.value("started_at", state.value("updated_at", std::string())));
+}
+
+std::optional<std::vector<nlohmann::json>> JobStateStore::Newest(std::size_t limit, std::string* error) const {
+  std::vector<nlohmann::json> states;
+  kvKeysList keys;
+  natsStatus s = kvStore_Keys(&keys, kv_, nullptr);
+  if (s == NATS_NOT_FOUND) return states;  // an empty bucket
+  if (s != NATS_OK) {
+    if (error != nullptr) *error = NatsError(s);
+    return std::nullopt;
+  }
+  for (int i = 0; i < keys.Count; ++i) {
+    if (auto stored = Get(keys.Keys[i])) states.push_back(std::move(stored->state));
+  }
+  kvKeysList_Destroy(&keys);
+  std::sort(states.begin(), states.end(),
+            [](const auto& a, const auto& b) { return JobStateTime(a) > JobStateTime(b); });
+  if (limit > 0 && states.size() > limit) states.resize(limit);
+  return states;
+}
 
 std::optional<StoredState> JobStateStore::Get(const std::string& id, std::string* error) const {
   kvEntry* entry = nullptr;

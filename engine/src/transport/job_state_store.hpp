@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +30,9 @@ enum class WriteOutcome {
   unavailable,  // NATS did not answer (disconnected, timeout): try again later
 };
 
+/// When a job state was last news: queued_at, else started_at, else updated_at.
+std::string JobStateTime(const nlohmann::json& state);
+
 class JobStateStore {
  public:
   explicit JobStateStore(kvStore* kv) : kv_(kv) {}
@@ -41,6 +45,10 @@ class JobStateStore {
                      std::string* error = nullptr) const;
   /// Unconditional write (kiln dlq replay, kiln submit of a new id).
   bool Put(const std::string& id, const nlohmann::json& state, std::string* error = nullptr) const;
+  /// Every job's state, newest first (JobStateTime), at most `limit` of them (0: all).
+  /// Reads every key of the bucket: linear in the jobs it keeps (30 days), fine for status
+  /// queries, not for a hot path. nullopt with `error` set when NATS failed.
+  std::optional<std::vector<nlohmann::json>> Newest(std::size_t limit, std::string* error = nullptr) const;
 
  private:
   kvStore* kv_;
