@@ -25,7 +25,9 @@ if(NOT TARGET kiln::plugin_sdk)
   add_library(kiln::plugin_sdk ALIAS kiln_plugin_sdk)
 endif()
 
-function(kiln_add_plugin name)
+# A plugin library (MODULE) named NAME in SUBDIR of the plugin dirs ("" for the dir itself),
+# built and installed alike for plugins and their deferred implementations.
+function(_kiln_plugin_module name subdir)
   add_library(${name} MODULE ${ARGN})
   target_link_libraries(${name} PRIVATE kiln::plugin_sdk)
   if(NOT DEFINED KILN_PLUGIN_OUTPUT_DIR)
@@ -34,36 +36,26 @@ function(kiln_add_plugin name)
   set_target_properties(${name} PROPERTIES
     PREFIX ""
     OUTPUT_NAME ${name}
-    LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_OUTPUT_DIR}
+    LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_OUTPUT_DIR}${subdir}
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
   # In the source tree: kiln's own plugin dir. Installed SDK: lib/kiln/plugins under the
   # plugin project's install prefix (the same prefix as kiln's puts it beside kiln's plugins).
   if(DEFINED KILN_PLUGIN_RELDIR)
-    install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_RELDIR})
+    install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_RELDIR}${subdir})
   endif()
+endfunction()
+
+function(kiln_add_plugin name)
+  _kiln_plugin_module(${name} "" ${ARGN})
 endfunction()
 
 # kiln_add_plugin_implementation(PLUGIN NAME SOURCES...)
 # Builds the heavy part of a plugin whose front is a kiln::DeferredPlugin (kiln/deferred_plugin.hpp)
 # as PLUGIN.d/NAME.so beside PLUGIN.so: loaded on the plugin's first step, not when kiln starts.
 function(kiln_add_plugin_implementation plugin name)
-  add_library(${name} MODULE ${ARGN})
-  target_link_libraries(${name} PRIVATE kiln::plugin_sdk)
-  if(NOT DEFINED KILN_PLUGIN_OUTPUT_DIR)
-    set(KILN_PLUGIN_OUTPUT_DIR ${CMAKE_BINARY_DIR}/plugins)
-  endif()
-  set_target_properties(${name} PROPERTIES
-    PREFIX ""
-    OUTPUT_NAME ${name}
-    LIBRARY_OUTPUT_DIRECTORY ${KILN_PLUGIN_OUTPUT_DIR}/${plugin}.d
-    CXX_VISIBILITY_PRESET hidden
-    VISIBILITY_INLINES_HIDDEN ON)
-  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  _kiln_plugin_module(${name} "/${plugin}.d" ${ARGN})
   # Building the plugin builds its implementation: one is useless without the other.
   add_dependencies(${plugin} ${name})
-  if(DEFINED KILN_PLUGIN_RELDIR)
-    install(TARGETS ${name} LIBRARY DESTINATION ${KILN_PLUGIN_RELDIR}/${plugin}.d)
-  endif()
 endfunction()
