@@ -50,18 +50,6 @@ std::string Quote(const std::string& text) {
   return out + "'";
 }
 
-bool PortAccepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
-
 bool WriteAll(int fd, const char* data, std::size_t size) {
   while (size > 0) {
     const ssize_t n = ::send(fd, data, size, MSG_NOSIGNAL);
@@ -233,7 +221,7 @@ bool GitServer::StartDaemon(std::string* error) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     bool exited = false;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (PortAccepts(port)) {
+      if (LoopbackPortAccepts(port)) {
         daemon_pid_ = pid;
         daemon_port_ = port;
         return true;

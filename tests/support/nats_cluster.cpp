@@ -1,9 +1,6 @@
 #include "support/nats_cluster.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,24 +8,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "support/free_port.hpp"
 #include "support/nats_server.hpp"
 
 namespace kiln::testing {
-
-namespace {
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool accepted = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return accepted;
-}
-
-}  // namespace
 
 NatsCluster::NatsCluster(int size) {
   nodes_.resize(static_cast<std::size_t>(size));
@@ -102,7 +85,7 @@ void NatsCluster::WaitReady(int node) {
       n.pid = -1;
       throw std::runtime_error("nats-server " + n.name + " exited at start; see " + log_file(node));
     }
-    if (Accepts(n.client_port) && ReadFile(log_file(node)).find("Server is ready") != std::string::npos) return;
+    if (LoopbackPortAccepts(n.client_port) && ReadFile(log_file(node)).find("Server is ready") != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   Kill(node);

@@ -1,9 +1,6 @@
 #include "support/nats_server.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,14 +56,7 @@ void NatsServer::WaitReady() {
       pid_ = -1;
       throw std::runtime_error("nats-server exited at start; see " + log_file());
     }
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port_));
-    bool accepted = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (accepted && ReadFile(log_file()).find("Server is ready") != std::string::npos) return;
+    if (LoopbackPortAccepts(port_) && ReadFile(log_file()).find("Server is ready") != std::string::npos) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   Kill();
