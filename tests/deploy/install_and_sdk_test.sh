@@ -51,13 +51,19 @@ cat >"$work/sync.yaml" <<YAML
 build: { workspace_path: $work/sync/work, code_cache_path: $work/sync/repos, build_cache_path: $work/sync/deps }
 logging: { level: warn, format: text }
 YAML
-set +e
-"$prefix/bin/kiln" run --json --config "$work/sync.yaml" --pipeline "$work/sync.lua" --commit "$head" "$repo" \
-  >"$work/sync.jsonl" 2>&1
-code=$?
-set -e
-[ "$code" -eq 0 ] && grep -q '"type":"job.succeeded"' "$work/sync.jsonl" ||
-  { cat "$work/sync.jsonl"; fail "git.sync with the installed kiln (exit $code)"; }
+# run_installed NAME EXPECTED WHAT: the installed kiln runs $work/NAME.lua on the sample
+# repository; it must exit 0 and print EXPECTED (a grep pattern).
+run_installed() {
+  local name="$1" expected="$2" what="$3" code
+  set +e
+  "$prefix/bin/kiln" run --json --config "$work/sync.yaml" --pipeline "$work/$name.lua" --commit "$head" "$repo" \
+    >"$work/$name.jsonl" 2>&1
+  code=$?
+  set -e
+  [ "$code" -eq 0 ] && grep -q "$expected" "$work/$name.jsonl" ||
+    { cat "$work/$name.jsonl"; fail "$what (exit $code)"; }
+}
+run_installed sync '"type":"job.succeeded"' "git.sync with the installed kiln"
 
 echo "== examples/plugin-hello, built out of tree against the installed SDK"
 generator=()
@@ -133,11 +139,5 @@ local r = kiln.step("hello", function() return later.hello { to = "you" } end)
 kiln.log(r.greeting .. " " .. r.to)
 return {}
 LUA
-set +e
-"$prefix/bin/kiln" run --json --config "$work/sync.yaml" --pipeline "$work/later.lua" --commit "$head" "$repo" \
-  >"$work/later.jsonl" 2>&1
-code=$?
-set -e
-[ "$code" -eq 0 ] && grep -q 'hello you' "$work/later.jsonl" ||
-  { cat "$work/later.jsonl"; fail "the installed deferred plugin's step (exit $code)"; }
+run_installed later 'hello you' "the installed deferred plugin's step"
 echo "PASS"
