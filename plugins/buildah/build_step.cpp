@@ -142,14 +142,30 @@ std::string Trimmed(std::string text) {
   return begin == std::string::npos ? std::string() : text.substr(begin);
 }
 
+/// The id of `image` in the store; nullopt when it is not there (or buildah failed: the
+/// result says which).
+std::optional<std::string> StoredImageId(const BuildahConfig& config, const std::string& image, StepContext& ctx,
+                                         ProcessResult* result = nullptr) {
+  ProcessResult inspected =
+      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image}));
+  std::optional<std::string> id;
+  if (inspected.ok()) id = Trimmed(inspected.output_tail);
+  if (result != nullptr) *result = std::move(inspected);
+  return id;
+}
+
 /// Pulls, with network, each image the build reads and the store lacks, so the build
-/// itself can run without network. A failure is classified like any buildah failure.
-StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images, StepContext& ctx) {
+/// itself can run without network; `ids` gets the store's id of each image already there
+/// (the build key needs them). A failure is classified like any buildah failure.
+StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images, StepContext& ctx,
+                          std::map<std::string, std::string>* ids) {
   for (const std::string& image : images) {
     if (ctx.cancelled()) return StepResult::Terminal("buildah build: cancelled");
-    ProcessResult present = RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format",
-                                                               "{{.FromImageID}}", image}));
-    if (present.ok()) continue;
+    ProcessResult present;
+    if (auto id = StoredImageId(config, image, ctx, &present)) {
+      (*ids)[image] = *id;
+      continue;
+    }
     if (!present.started) return FailureResult(present, "buildah inspect " + image);
     ctx.log("pulling " + image + " before building without network");
     std::vector<std::string> pull = {"pull", "--quiet"};
@@ -164,18 +180,23 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
 constexpr std::string_view kCreatedLabel = "org.opencontainers.image.created";
 
 /// The build key (build_key.hpp) of this build; empty when a base image is not in the store
-/// yet (nothing earlier can match) or the context cannot be read (warned).
+/// yet (nothing earlier can match) or the context cannot be read (warned). `base_ids`: the
+/// bases' ids PrefetchImages already read; the others are asked of buildah.
 std::string KeyOfThisBuild(const BuildahConfig& config, const BuildRequest& request, const Dockerfile& dockerfile,
                            const std::map<std::string, std::string>& labels, const std::vector<std::string>& mounts,
-                           StepContext& ctx) {
+                           const std::map<std::string, std::string>& base_ids, StepContext& ctx) {
   BuildKeyInputs inputs{dockerfile.context, dockerfile.path, request.target, request.build_args, labels, {}, {}};
   if (request.created.empty() && !request.labels.count(std::string(kCreatedLabel))) {
     inputs.labels.erase(std::string(kCreatedLabel));
   }
   for (const std::string& image : dockerfile.external_images) {
-    ProcessResult id = RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image}));
-    if (!id.ok()) return {};
-    inputs.base_images.emplace_back(image, Trimmed(id.output_tail));
+    if (auto known = base_ids.find(image); known != base_ids.end()) {
+      inputs.base_images.emplace_back(image, known->second);
+    } else if (auto id = StoredImageId(config, image, ctx)) {
+      inputs.base_images.emplace_back(image, *id);
+    } else {
+      return {};
+    }
   }
   inputs.settings = {"isolation=" + config.isolation, std::string("network=") + (request.host_network ? "host" : "none")};
   for (const std::string& mount : mounts) inputs.settings.push_back("mount=" + mount);
@@ -300,6 +321,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   }
 
   bool unshare_network = false;
+  std::map<std::string, std::string> base_ids;  // what PrefetchImages found in the store
   if (request.host_network) {
     bud.insert(bud.end(), {"--network", "host"});
   } else if (config.isolation == "chroot") {
@@ -308,7 +330,9 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     if (dockerfile.unresolved_images) {
       ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store");
     }
-    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, ctx); !prefetch.ok()) return prefetch;
+    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, ctx, &base_ids); !prefetch.ok()) {
+      return prefetch;
+    }
     bud.push_back("--pull=never");
     unshare_network = true;
   } else {
@@ -317,7 +341,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   // layers = false asks for a build from nothing: no reuse either.
   if (request.layers && !dockerfile.unresolved_images) {
-    const std::string key = KeyOfThisBuild(config, request, dockerfile, labels, mounts, ctx);
+    const std::string key = KeyOfThisBuild(config, request, dockerfile, labels, mounts, base_ids, ctx);
     if (!key.empty()) {
       if (std::optional<StepResult> reused = TagEarlierBuild(config, key, references, repository, dockerfile, ctx)) {
         return *reused;
