@@ -29,6 +29,7 @@
 #include "state/job_state.hpp"
 #include "support/kiln_process.hpp"
 #include "support/nats_cluster.hpp"
+#include "support/stored_events.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/dead_letters.hpp"
 #include "transport/jetstream_setup.hpp"
@@ -192,20 +193,7 @@ std::vector<nlohmann::json> History(NatsConnection& conn, const std::string& id)
 // The final job.* events of every job, from BUILD_EVENTS.
 std::map<std::string, int> TerminalEvents(NatsConnection& conn) {
   std::map<std::string, int> out;
-  jsSubOptions so;
-  jsSubOptions_Init(&so);
-  so.Config.DeliverPolicy = js_DeliverAll;
-  so.Config.AckPolicy = js_AckNone;
-  so.Stream = subjects::kEventsStream;
-  natsSubscription* sub = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  if (js_SubscribeSync(&sub, conn.js(), "builds.status.>", nullptr, &so, &code) != NATS_OK) return out;
-  while (true) {
-    natsMsg* msg = nullptr;
-    if (natsSubscription_NextMsg(&msg, sub, 1000) != NATS_OK) break;
-    auto event = nlohmann::json::parse(natsMsg_GetData(msg), natsMsg_GetData(msg) + natsMsg_GetDataLength(msg),
-                                       nullptr, false);
-    natsMsg_Destroy(msg);
+  for (const auto& event : StoredEvents(conn, "builds.status.>", 1000)) {
     const std::string type = event.is_object() ? event.value("type", "") : "";
     // A failed attempt that will be retried ends with job.failed and will_retry: not the end.
     const bool will_retry = event.is_object() && event.value("will_retry", false);
@@ -214,8 +202,6 @@ std::map<std::string, int> TerminalEvents(NatsConnection& conn) {
       ++out[event.value("job", "")];
     }
   }
-  natsSubscription_Unsubscribe(sub);
-  natsSubscription_Destroy(sub);
   return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include "support/kiln_process.hpp"
 #include "support/nats_server.hpp"
+#include "support/stored_events.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/dead_letters.hpp"
 #include "transport/jetstream_setup.hpp"
@@ -143,25 +144,7 @@ class WorkerTest : public ::testing::Test {
 
   /// The events kept in BUILD_EVENTS for one job, in order.
   std::vector<nlohmann::json> Events(const std::string& id) {
-    std::vector<nlohmann::json> out;
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Config.DeliverPolicy = js_DeliverAll;
-    so.Config.AckPolicy = js_AckNone;
-    so.Stream = subjects::kEventsStream;
-    natsSubscription* sub = nullptr;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    std::string subject = std::string(subjects::kStatusPrefix) + id;
-    if (js_SubscribeSync(&sub, client_->js(), subject.c_str(), nullptr, &so, &code) != NATS_OK) return out;
-    while (true) {
-      natsMsg* msg = nullptr;
-      if (natsSubscription_NextMsg(&msg, sub, 500) != NATS_OK) break;
-      out.push_back(nlohmann::json::parse(natsMsg_GetData(msg), natsMsg_GetData(msg) + natsMsg_GetDataLength(msg)));
-      natsMsg_Destroy(msg);
-    }
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
-    return out;
+    return StoredEvents(*client_, std::string(subjects::kStatusPrefix) + id, 500);
   }
 
   static int Count(const std::vector<nlohmann::json>& events, const std::string& type) {
