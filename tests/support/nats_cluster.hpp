@@ -4,11 +4,11 @@
 // started again with the same ports and store. The destructor stops every node.
 #pragma once
 
-#include <sys/types.h>
-
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "support/nats_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiln::testing {
@@ -19,33 +19,31 @@ class NatsCluster {
   /// when one does not come up. JetStream needs a few seconds more to elect its leaders:
   /// callers retry their first JetStream request.
   explicit NatsCluster(int size = 3);
-  ~NatsCluster();
   NatsCluster(const NatsCluster&) = delete;
   NatsCluster& operator=(const NatsCluster&) = delete;
 
   int size() const { return static_cast<int>(nodes_.size()); }
-  void Start(int node);
+  void Start(int node) { nodes_[node].process->Start(); }
   /// SIGTERM and wait (the node leaves the cluster cleanly).
-  void Stop(int node);
+  void Stop(int node) { nodes_[node].process->Stop(); }
   /// SIGKILL: the node dies as in a crash.
-  void Kill(int node);
-  bool running(int node) const { return nodes_[node].pid > 0; }
+  void Kill(int node) { nodes_[node].process->Kill(); }
+  bool running(int node) const { return nodes_[node].process->running(); }
 
   /// Every node's client URL, comma-separated (what nats.url takes for a cluster).
   std::string urls() const;
   std::string url(int node) const;
-  std::string log_file(int node) const;
+  const std::string& log_file(int node) const { return nodes_[node].process->log_file(); }
 
  private:
   struct Node {
     std::string name;
     int client_port = 0;
     int route_port = 0;
-    std::string config_file;
-    pid_t pid = -1;
+    std::unique_ptr<NatsProcess> process;
   };
-  void WriteConfig(int node);
-  void WaitReady(int node);
+  /// Writes the node's config file and returns its path.
+  std::string WriteConfig(int node);
 
   TempDir dir_{"kiln-nats-cluster"};
   std::vector<Node> nodes_;

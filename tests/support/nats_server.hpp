@@ -3,12 +3,11 @@
 // The destructor stops it and removes the store.
 #pragma once
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
 
 #include "support/free_port.hpp"
+#include "support/nats_process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiln::testing {
@@ -18,28 +17,25 @@ class NatsServer {
   NatsServer();  // starts it; throws std::runtime_error when it does not come up
   /// With more command-line options (auth, TLS: `--user u --pass p`, `--tls ...`).
   explicit NatsServer(std::vector<std::string> extra_args);
-  ~NatsServer();
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
 
-  void Start();
+  void Start() { process_.Start(); }
   /// SIGTERM and wait (JetStream writes its state out).
-  void Stop();
-  void Kill();
-  bool running() const { return pid_ > 0; }
+  void Stop() { process_.Stop(); }
+  void Kill() { process_.Kill(); }
+  bool running() const { return process_.running(); }
 
   int port() const { return port_; }
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   const std::string& store_dir() const { return store_; }
-  std::string log_file() const;
+  const std::string& log_file() const { return process_.log_file(); }
 
  private:
-  void WaitReady();
-  TempDir dir_{"kiln-nats"};
+  TempDir dir_{"kiln-nats"};  // first: removed after the process has stopped
   std::string store_;
-  std::vector<std::string> extra_args_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  NatsProcess process_;
 };
 
 
