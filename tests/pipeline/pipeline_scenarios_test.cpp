@@ -9,6 +9,8 @@
 
 #include "log/logging.hpp"
 #include "support/pipeline_fixture.hpp"
+#include "support/temp_dir.hpp"
+#include "workspace/workspace_lease.hpp"
 
 namespace kiln::testing {
 namespace {
@@ -277,6 +279,40 @@ TEST_F(PipelineScenario, WorkspaceIsRemovedWhenTheJobEnds) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(fixture.config.build.workspace_path) / fixture.job.id));
   auto failed = fixture.run(R"(kiln.fail("x"))");
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(fixture.config.build.workspace_path) / fixture.job.id));
+}
+
+// The workspace is made on first use: a job of pure Lua steps needs none, so it runs even
+// where none can be made, and the first step that needs one says why it cannot have it.
+TEST_F(PipelineScenario, AJobOfPureLuaStepsNeedsNoWorkspace) {
+  const auto blocker = std::filesystem::path(fixture.config.build.workspace_path);
+  std::filesystem::remove_all(blocker);
+  WriteFile(blocker, "a file where the workspaces would go");
+  auto lua_only = fixture.run(R"(kiln.step("think", function() return { answer = 42 } end))");
+  EXPECT_EQ(lua_only.outcome.status, JobStatus::succeeded) << lua_only.outcome.error;
+
+  auto exec = fixture.run(R"(kiln.step("touch", function() kiln.exec { cmd = { "touch", "f" } } end))");
+  EXPECT_EQ(exec.outcome.status, JobStatus::failed);
+  EXPECT_FALSE(exec.outcome.retryable) << exec.outcome.error;
+  EXPECT_NE(exec.outcome.error.find("kiln.exec"), std::string::npos) << exec.outcome.error;
+  EXPECT_NE(exec.outcome.error.find(blocker.string()), std::string::npos) << exec.outcome.error;
+
+  auto plugin = fixture.run(R"(kiln.step("ctx", function() return probe.context {} end))");
+  EXPECT_EQ(plugin.outcome.status, JobStatus::failed);
+  EXPECT_NE(plugin.outcome.error.find("probe.context"), std::string::npos) << plugin.outcome.error;
+}
+
+// Another live holder of the job's workspace (an attempt still stopping) is worth a retry
+// later, not a terminal failure. (flock treats each open of the lock file on its own, so
+// this process can be that other holder; the runner waits 10 s for it.)
+TEST_F(PipelineScenario, AWorkspaceSomeoneElseHoldsIsARetryableStepError) {
+  auto held = WorkspaceLease::Acquire(fixture.config.build.workspace_path, fixture.job.id, std::chrono::seconds(0));
+  ASSERT_TRUE(held.ok()) << held.error();
+  auto run = fixture.run(R"(kiln.step("touch", { retry = { attempts = 1 } }, function()
+    kiln.exec { cmd = { "touch", "f" } }
+  end))");
+  EXPECT_EQ(run.outcome.status, JobStatus::failed);
+  EXPECT_TRUE(run.outcome.retryable) << run.outcome.error;
+  EXPECT_NE(run.outcome.error.find(fixture.job.id), std::string::npos) << run.outcome.error;
 }
 
 TEST_F(PipelineScenario, PluginGetsItsConfigAndTheJob) {

@@ -1,6 +1,7 @@
 #include "job/job_runner.hpp"
 
 #include <filesystem>
+#include <mutex>
 
 #include "events/job_events.hpp"
 #include "log/logging.hpp"
@@ -38,6 +39,7 @@ Result<std::string> ReadRepoScript(const PluginHost* plugins, JobResources& reso
                                    const CancellationToken& token, const Job& job) {
   Plugin* git = plugins ? plugins->find("git") : nullptr;
   if (git == nullptr) return MakeError("allow_repo_scripts needs the git plugin, which is not loaded");
+  if (auto ready = PrepareWorkspace(resources); !ready.error.empty()) return MakeError(ready.error);
   RuntimeStepContext ctx(resources, plugins->config_of("git"), token, StepReporter{});
   nlohmann::json args = {{"url", job.repo_url}, {"commit", job.commit}, {"path", ".kiln/pipeline.lua"}};
   StepResult result = PluginHost::RunStep(*git, "read_file", args, ctx);
@@ -71,6 +73,26 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   resources.build_cache_dir = Resolve(config.build.build_cache_path, config.base_dir);
   resources.secrets = deps_.secrets;
   resources.redactor = deps_.redactor;
+  // The lease and the directories are taken on first use (a process, a plugin step,
+  // kiln.exists): a job of pure Lua steps touches no disk. Making and removing them was a
+  // third of a no-op job's worker CPU (docs/benchmarks/worker.md).
+  std::mutex workspace_mutex;
+  resources.prepare_workspace = [&]() -> WorkspaceReadiness {
+    std::lock_guard lock(workspace_mutex);
+    if (workspace) return {};
+    std::error_code ec;
+    for (const auto& dir : {resources.code_cache_dir, resources.build_cache_dir}) {
+      fs::create_directories(dir, ec);
+      if (ec) return {"cannot create " + dir + ": " + ec.message(), false};
+    }
+    // Another process may hold this job's workspace for a moment (an attempt whose worker
+    // lost its lease and is still stopping): wait a little, then let the job come back later.
+    bool busy = false;
+    auto lease = WorkspaceLease::Acquire(workspace_root, job.id, std::chrono::seconds(10), &busy);
+    if (!lease) return {lease.error(), busy};
+    workspace = std::move(lease.value());
+    return {};
+  };
 
   auto finish = [&](JobStatus status, std::string error, bool retryable) {
     outcome.status = status;
@@ -97,6 +119,7 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
     // The workspace itself goes when `workspace` does, on every way out of run(); with
     // defer_workspace_removal, when the caller drops outcome.workspace_left after reporting
     // (deleting node_modules takes seconds, and the result should not wait for it).
+    std::lock_guard lock(workspace_mutex);
     if (workspace && status != JobStatus::succeeded && config.build.keep_failed_workspaces) {
       workspace->keep();
     } else if (workspace && deps_.defer_workspace_removal) {
@@ -104,26 +127,6 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
     }
     return outcome;
   };
-
-  // Another process may hold this job's workspace for a moment (an attempt whose worker
-  // lost its lease and is still stopping): wait a little, then let the job come back later.
-  bool workspace_busy = false;
-  auto lease = WorkspaceLease::Acquire(workspace_root, job.id, std::chrono::seconds(10), &workspace_busy);
-  if (!lease) {
-    events.emit(event_type::kJobStarted, {{"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
-                                          {"commit", job.commit}});
-    return finish(JobStatus::failed, lease.error(), workspace_busy);
-  }
-  workspace = std::move(lease.value());
-  std::error_code ec;
-  for (const auto& dir : {resources.code_cache_dir, resources.build_cache_dir}) {
-    fs::create_directories(dir, ec);
-    if (ec) {
-      events.emit(event_type::kJobStarted, {{"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
-                                            {"commit", job.commit}});
-      return finish(JobStatus::failed, "cannot create " + dir + ": " + ec.message(), false);
-    }
-  }
 
   Result<ResolvedPipeline> pipeline = MakeError("unresolved");
   if (!pipeline_file.empty()) {

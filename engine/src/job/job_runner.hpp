@@ -1,6 +1,6 @@
-// Runs one job to its end on the calling thread: a workspace, the pipeline script
-// resolved for it, the sandboxed Lua runtime, the events from job.started to exactly one
-// terminal job.* event. Used by `kiln run` and by each slot of `kiln worker`.
+// Runs one job to its end on the calling thread: a workspace (made on first use), the
+// pipeline script resolved for it, the sandboxed Lua runtime, the events from job.started
+// to exactly one terminal job.* event. Used by `kiln run` and by each slot of `kiln worker`.
 //
 // Thread-safety: one JobRunner may run several jobs at once from different threads; the
 // plugin host and config it holds are read-only while jobs run.

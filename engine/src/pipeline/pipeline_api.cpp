@@ -104,8 +104,19 @@ struct ExecCall {
   ProcessSpec spec;
 };
 
+// Raises the step's error when the job's workspace cannot be made ready (made on first use).
+void RequireWorkspace(lua_State* L, PipelineRuntime& runtime, const std::string& where) {
+  runtime.sandbox().begin_wait();  // waiting for another holder's lease is not script time
+  WorkspaceReadiness ready = PrepareWorkspace(runtime.resources());
+  runtime.sandbox().end_wait();
+  if (!ready.error.empty()) {
+    runtime.raise(L, ready.retryable ? ErrorKind::retryable : ErrorKind::terminal, where + ": " + ready.error);
+  }
+}
+
 int ExecBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& frame, void* data) {
   auto& call = *static_cast<ExecCall*>(data);
+  RequireWorkspace(L, runtime, "kiln.exec");
   std::string cwd = call.spec.cwd.empty() ? runtime.resources().workspace
                                           : ResolveInWorkspace(runtime.resources().workspace, call.spec.cwd);
   if (cwd.empty()) runtime.raise(L, ErrorKind::terminal, "kiln.exec: cwd '" + call.spec.cwd + "' is outside the job's workspace");
@@ -191,6 +202,7 @@ struct PluginCall {
 
 int PluginBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& frame, void* data) {
   auto& call = *static_cast<PluginCall*>(data);
+  RequireWorkspace(L, runtime, call.plugin_name + "." + call.step);
   RuntimeStepContext ctx(runtime.resources(), runtime.plugins()->config_of(call.plugin_name), frame.token,
                          runtime.reporter_for(frame));
   runtime.sandbox().begin_wait();
@@ -331,6 +343,7 @@ int LuaDefaults(lua_State* L) {
 int LuaExists(lua_State* L) {
   PipelineRuntime& runtime = Runtime(L);
   std::string path = luaL_checkstring(L, 1);
+  RequireWorkspace(L, runtime, "kiln.exists");
   std::string resolved = ResolveInWorkspace(runtime.resources().workspace, path);
   if (resolved.empty()) return luaL_error(L, "kiln.exists: '%s' is outside the job's workspace", path.c_str());
   std::error_code ec;

@@ -15,6 +15,12 @@ namespace kiln {
 class Redactor;
 class SecretStore;
 
+/// Why a job's workspace could not be made ready; an empty `error` means it is.
+struct WorkspaceReadiness {
+  std::string error;
+  bool retryable = false;  // another live process holds it for a moment
+};
+
 /// What every step of one job shares. Outlives the job's steps.
 struct JobResources {
   nlohmann::json job;
@@ -23,7 +29,14 @@ struct JobResources {
   std::string build_cache_dir;
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
+  /// Makes the workspace (and the cache roots) ready the first time something needs it, so a
+  /// job of pure Lua steps takes no lease and touches no disk. Unset: they exist already.
+  std::function<WorkspaceReadiness()> prepare_workspace;
 };
+
+inline WorkspaceReadiness PrepareWorkspace(const JobResources& resources) {
+  return resources.prepare_workspace ? resources.prepare_workspace() : WorkspaceReadiness{};
+}
 
 /// Where a step's log lines and progress go (the job's event stream, a test's recorder).
 struct StepReporter {
