@@ -5,7 +5,11 @@
 // event when this publisher was the one that created the state.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "job/job.hpp"
 #include "transport/nats_connection.hpp"
@@ -21,7 +25,19 @@ struct JobPublication {
   bool published = false;       // the stream acknowledged the message
   bool duplicate = false;       // ... as a duplicate of an earlier message with this id
   bool queued_announced = false;  // job.queued published (only by the state's creator)
+  std::uint64_t state_revision = 0;  // the queued state's revision, when this publisher wrote it
+  std::string queued_at;             // and its queued_at
 };
+
+/// Headers of a job message whose publisher created its queued state: its revision and its
+/// queued_at, from which the worker rebuilds that state and claims the job with one
+/// compare-and-set write instead of a read and a write (bench/worker). A stale or forged
+/// value only makes that write fail, and the worker then reads the state as usual.
+inline constexpr const char* kStateRevisionHeader = "Kiln-State-Revision";
+inline constexpr const char* kQueuedAtHeader = "Kiln-Queued-At";
+
+/// The queued state a publisher writes for a new job (its job.queued event is seq 1).
+nlohmann::json PublishedQueuedState(const Job& job, const std::string& queued_at);
 
 /// Runs the remaining parts of publishing `job` (`job` must be valid) with header
 /// Nats-Msg-Id: `message_id` (empty: the job id). Needs the streams and the KV bucket

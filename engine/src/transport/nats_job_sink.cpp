@@ -20,8 +20,9 @@ NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::jso
       observer_(observer),
       state_(std::move(state)),
       revision_(revision) {
-  std::random_device random;
-  write_prefix_ = std::to_string(random()) + std::to_string(random()) + "-";
+  // Opening std::random_device per job showed in the worker's profile: once per thread.
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  write_prefix_ = std::to_string(random()) + "-";
 }
 
 void NatsJobSink::LoseLease(const char* where) {

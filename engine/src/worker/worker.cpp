@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <random>
 #include <thread>
 
 #include "events/job_events.hpp"
@@ -12,6 +14,7 @@
 #include "state/job_state.hpp"
 #include "transport/dead_letters.hpp"
 #include "transport/jetstream_setup.hpp"
+#include "transport/job_publisher.hpp"
 #include "transport/job_state_store.hpp"
 #include "transport/nats_job_sink.hpp"
 #include "util/cancellation.hpp"
@@ -43,6 +46,12 @@ Delivery DeliveryOf(natsMsg* msg) {
     jsMsgMetaData_Destroy(meta);
   }
   return out;
+}
+
+std::string HeaderOf(natsMsg* msg, const char* key) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(msg, key, &value) != NATS_OK || value == nullptr) return {};
+  return value;
 }
 
 std::string BodyOf(natsMsg* msg) {
@@ -301,6 +310,28 @@ void Worker::Process(natsMsg* msg) {
   const Job& job = parsed.value();
   JobStateStore store(conn_.builds_kv());
 
+  if (delivery.delivered == 1) {
+    // A first delivery usually finds the state as its publisher left it (or none, for a raw
+    // publish): claim it with one write and no read. When that write fails, read and decide.
+    nlohmann::json state;
+    std::uint64_t revision = 0;
+    const std::string published_revision = HeaderOf(msg, kStateRevisionHeader);
+    const std::string queued_at = HeaderOf(msg, kQueuedAtHeader);
+    if (!published_revision.empty() && !queued_at.empty()) {
+      state = PublishedQueuedState(job, queued_at);
+      revision = std::strtoull(published_revision.c_str(), nullptr, 10);
+    } else {
+      state = JobStateBuilder::Queued(job, NowIso8601());
+    }
+    MarkRunningHere(state, delivery.delivered, delivery.stream_seq);
+    if (published_revision.empty() || revision != 0) {  // 0 from a garbled header: no blind create
+      if (store.Write(job.id, state, revision) == WriteOutcome::ok) {
+        RunClaimed(msg, job, delivery.delivered, delivery.stream_seq, std::move(state), revision);
+        return;
+      }
+    }
+  }
+
   // Claim the job: compare-and-set the KV entry to "running here, attempt N".
   for (int round = 0;; ++round) {
     if (stopping() && shutting_down_jobs_.load()) {
@@ -350,12 +381,7 @@ void Worker::Process(natsMsg* msg) {
                    "again from the start as attempt {}",
                    worker_id_, job.id, state.value("attempt", 0), state.value("worker", "?"), delivery.delivered);
     }
-    state["status"] = "running";
-    state["worker"] = worker_id_;
-    state["attempt"] = delivery.delivered;
-    state["max_attempts"] = config_.worker.max_retries + 1;
-    state["stream_seq"] = delivery.stream_seq;
-    state["updated_at"] = NowIso8601();
+    MarkRunningHere(state, delivery.delivered, delivery.stream_seq);
     auto outcome = store.Write(job.id, state, revision, &error);
     if (outcome == WriteOutcome::ok) {
       RunClaimed(msg, job, delivery.delivered, delivery.stream_seq, std::move(state), revision);
@@ -367,6 +393,15 @@ void Worker::Process(natsMsg* msg) {
     }
     // conflict: someone wrote in between; read again and decide again.
   }
+}
+
+void Worker::MarkRunningHere(nlohmann::json& state, std::uint64_t delivered, std::uint64_t stream_seq) const {
+  state["status"] = "running";
+  state["worker"] = worker_id_;
+  state["attempt"] = delivered;
+  state["max_attempts"] = config_.worker.max_retries + 1;
+  state["stream_seq"] = stream_seq;
+  state["updated_at"] = NowIso8601();
 }
 
 void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
@@ -448,8 +483,10 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
     }
     case JobStatus::failed: {
       if (outcome.retryable && static_cast<int>(delivered) < max_attempts) {
+        // One generator per slot thread: the slots fail jobs concurrently.
+        static thread_local std::mt19937_64 jitter{std::random_device{}()};
         auto delay = JobRetryDelay(static_cast<int>(delivered), config_.worker.retry_delay,
-                                   config_.worker.retry_max_delay, rng_);
+                                   config_.worker.retry_max_delay, jitter);
         event["will_retry"] = true;
         event["retry_in_ms"] = delay.count();
         if (finish_and(event)) {

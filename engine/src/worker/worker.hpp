@@ -28,7 +28,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +73,8 @@ class Worker {
   void HeartbeatLoop();
   void Process(natsMsg* msg);
   void DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq, const std::string& error);
+  /// The claim's fields: running here, attempt `delivered` of message `stream_seq`.
+  void MarkRunningHere(nlohmann::json& state, std::uint64_t delivered, std::uint64_t stream_seq) const;
   void RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
                   nlohmann::json state, std::uint64_t revision);
   bool Ack(natsMsg* msg, const std::string& what);
@@ -102,7 +103,6 @@ class Worker {
   std::deque<natsMsg*> ready_;  // fetched, waiting for a slot thread (never more than the free slots)
   int busy_ = 0;                // slots running or about to run a message
   std::map<std::string, std::shared_ptr<RunningJob>> running_;
-  std::mt19937_64 rng_{std::random_device{}()};
 
   std::thread fetcher_;
   std::thread heartbeat_;
