@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <map>
 
 #include "secrets/redactor.hpp"
@@ -80,6 +81,7 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsConfig
   natsOptions_SetDisconnectedCB(opts, &NatsConnection::OnDisconnected, conn.get());
   natsOptions_SetReconnectedCB(opts, &NatsConnection::OnReconnected, conn.get());
   natsOptions_SetErrorHandler(opts, &NatsConnection::OnError, conn.get());
+  natsOptions_SetClosedCB(opts, &NatsConnection::OnClosed, conn.get());
 
   if (!config.user.empty() || !config.password.empty()) {
     auto password = ReadSecretRef("nats.password", config.password, redactor);
@@ -135,6 +137,13 @@ NatsConnection::~NatsConnection() {
   if (nc_ != nullptr) {
     natsConnection_FlushTimeout(nc_, 2000);
     natsConnection_Close(nc_);
+    // cnats runs the callbacks on its own thread, the closed one last: until it has run, a
+    // disconnected callback may still be on its way to this object (ASan saw one arrive
+    // after the delete).
+    {
+      std::unique_lock lock(closed_mutex_);
+      closed_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return closed_; });
+    }
     natsConnection_Destroy(nc_);
   }
   if (opts_ != nullptr) natsOptions_Destroy(opts_);
@@ -151,6 +160,13 @@ void NatsConnection::Flush(int timeout_ms) {
 
 void NatsConnection::OnDisconnected(natsConnection*, void* closure) {
   if (!static_cast<NatsConnection*>(closure)->closing_.load()) spdlog::warn("nats: disconnected; reconnecting");
+}
+
+void NatsConnection::OnClosed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsConnection*>(closure);
+  std::lock_guard lock(self->closed_mutex_);
+  self->closed_ = true;
+  self->closed_cv_.notify_all();
 }
 
 void NatsConnection::OnReconnected(natsConnection* nc, void* closure) {

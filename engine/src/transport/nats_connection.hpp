@@ -9,6 +9,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -47,6 +49,7 @@ class NatsConnection {
   NatsConnection() = default;
   static void OnDisconnected(natsConnection* nc, void* closure);
   static void OnReconnected(natsConnection* nc, void* closure);
+  static void OnClosed(natsConnection* nc, void* closure);
   static void OnError(natsConnection* nc, natsSubscription* sub, natsStatus err, void* closure);
   static void OnPublishError(jsCtx* js, jsPubAckErr* pae, void* closure);
 
@@ -56,6 +59,9 @@ class NatsConnection {
   kvStore* kv_ = nullptr;
   std::atomic<int> reconnects_{0};
   std::atomic<bool> closing_{false};
+  std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;  // the closed callback ran: no other callback will come
 };
 
 }  // namespace kiln
