@@ -4,6 +4,8 @@
 // kiln::DeferredPlugin loads a plugin's implementation with it.
 #pragma once
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -27,8 +29,13 @@ inline std::unique_ptr<Plugin> LoadPluginLibrary(const boost::dll::fs::path& fil
     library.unload();
     return nullptr;
   };
+  // RTLD_NODELETE: a plugin stays mapped until the process exits, even once unloaded. The
+  // libraries a plugin pulls in (libgit2, OpenSSL) keep global state and exit handlers that
+  // must not outlive their code, and LeakSanitizer can only name code still mapped.
+  const auto mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local |
+                    static_cast<boost::dll::load_mode::type>(RTLD_NODELETE);
   try {
-    library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    library.load(file, mode);
   } catch (const std::exception& e) {
     return fail(std::string("not a loadable library: ") + e.what());
   }
