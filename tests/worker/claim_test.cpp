@@ -30,6 +30,11 @@ class StateReads {
     for (auto* sub : subs_) natsSubscription_Destroy(sub);
   }
   int count() const { return count_.load(); }
+  /// Waits (up to 5 s) for at least `n` reads: the probe's callback runs on cnats' thread.
+  int WaitFor(int n) const {
+    for (int i = 0; i < 100 && count_.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return count_.load();
+  }
 
  private:
   static void OnRequest(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -76,7 +81,7 @@ TEST_F(ClaimTest, AJobItsPublisherQueuedIsClaimedWithoutReadingItsState) {
 
   auto state = State(job.id);
   ASSERT_TRUE(state);
-  EXPECT_GE(reads.count(), 1) << "the probe does not see reads; this test proves nothing";
+  EXPECT_GE(reads.WaitFor(1), 1) << "the probe does not see reads; this test proves nothing";
   EXPECT_EQ(state->state["status"], "succeeded");
   EXPECT_EQ(state->state["queued_at"], publication.queued_at) << state->state.dump();
   EXPECT_EQ(state->state["attempt"], 1);
@@ -108,7 +113,7 @@ TEST_F(ClaimTest, AStateThatMovedOnIsReadBeforeTheClaim) {
   StateReads reads(*client_, job.id);
   StartWorker();
   ASSERT_FALSE(WaitForEvent(job.id, "job.succeeded").is_null());
-  EXPECT_GE(reads.count(), 1);
+  EXPECT_GE(reads.WaitFor(1), 1);
   auto state = State(job.id);
   ASSERT_TRUE(state);
   EXPECT_EQ(state->state["status"], "succeeded");

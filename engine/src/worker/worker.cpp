@@ -310,27 +310,7 @@ void Worker::Process(natsMsg* msg) {
   const Job& job = parsed.value();
   JobStateStore store(conn_.builds_kv());
 
-  if (delivery.delivered == 1) {
-    // A first delivery usually finds the state as its publisher left it (or none, for a raw
-    // publish): claim it with one write and no read. When that write fails, read and decide.
-    nlohmann::json state;
-    std::uint64_t revision = 0;
-    const std::string published_revision = HeaderOf(msg, kStateRevisionHeader);
-    const std::string queued_at = HeaderOf(msg, kQueuedAtHeader);
-    if (!published_revision.empty() && !queued_at.empty()) {
-      state = PublishedQueuedState(job, queued_at);
-      revision = std::strtoull(published_revision.c_str(), nullptr, 10);
-    } else {
-      state = JobStateBuilder::Queued(job, NowIso8601());
-    }
-    MarkRunningHere(state, delivery.delivered, delivery.stream_seq);
-    if (published_revision.empty() || revision != 0) {  // 0 from a garbled header: no blind create
-      if (store.Write(job.id, state, revision) == WriteOutcome::ok) {
-        RunClaimed(msg, job, delivery.delivered, delivery.stream_seq, std::move(state), revision);
-        return;
-      }
-    }
-  }
+  if (delivery.delivered == 1 && ClaimFirstDelivery(msg, job, delivery.stream_seq)) return;
 
   // Claim the job: compare-and-set the KV entry to "running here, attempt N".
   for (int round = 0;; ++round) {
@@ -393,6 +373,27 @@ void Worker::Process(natsMsg* msg) {
     }
     // conflict: someone wrote in between; read again and decide again.
   }
+}
+
+bool Worker::ClaimFirstDelivery(natsMsg* msg, const Job& job, std::uint64_t stream_seq) {
+  // A first delivery usually finds the state as its publisher left it (or none, for a raw
+  // publish): claim it with one write and no read. When that write fails, the caller reads
+  // and decides.
+  nlohmann::json state;
+  std::uint64_t revision = 0;
+  const std::string published_revision = HeaderOf(msg, kStateRevisionHeader);
+  const std::string queued_at = HeaderOf(msg, kQueuedAtHeader);
+  if (!published_revision.empty()) {
+    revision = std::strtoull(published_revision.c_str(), nullptr, 10);
+    if (revision == 0 || queued_at.empty()) return false;  // garbled: never a blind create
+    state = PublishedQueuedState(job, queued_at);
+  } else {
+    state = JobStateBuilder::Queued(job, NowIso8601());
+  }
+  MarkRunningHere(state, 1, stream_seq);
+  if (JobStateStore(conn_.builds_kv()).Write(job.id, state, revision) != WriteOutcome::ok) return false;
+  RunClaimed(msg, job, 1, stream_seq, std::move(state), revision);
+  return true;
 }
 
 void Worker::MarkRunningHere(nlohmann::json& state, std::uint64_t delivered, std::uint64_t stream_seq) const {

@@ -73,6 +73,9 @@ class Worker {
   void HeartbeatLoop();
   void Process(natsMsg* msg);
   void DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq, const std::string& error);
+  /// Claims a first delivery with one write, from the state its publisher's headers describe
+  /// (or a new one) and runs it; false when that write failed (the state must be read).
+  bool ClaimFirstDelivery(natsMsg* msg, const Job& job, std::uint64_t stream_seq);
   /// The claim's fields: running here, attempt `delivered` of message `stream_seq`.
   void MarkRunningHere(nlohmann::json& state, std::uint64_t delivered, std::uint64_t stream_seq) const;
   void RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
