@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -236,11 +237,18 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   bool terminating = false;
   Clock::time_point kill_at = Clock::time_point::max();  // when SIGKILL follows the SIGTERM sent
   char buffer[16384];
+  // Readable once the process has exited: the poll below wakes for its exit at once rather
+  // than at its next 50 ms tick (up to 50 ms per process, a few % of a short build step).
+  // -1 on kernels before 5.3: the tick alone then notices the exit.
+  const int exit_fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   while (!exited) {
-    if (output_open) {
-      pollfd pfd{output[0], POLLIN, 0};
-      int ready = ::poll(&pfd, 1, 50);
-      if (ready > 0) {
+    pollfd fds[2];
+    nfds_t count = 0;
+    if (output_open) fds[count++] = {output[0], POLLIN, 0};
+    if (exit_fd >= 0) fds[count++] = {exit_fd, POLLIN, 0};
+    if (count > 0) {
+      const int ready = ::poll(fds, count, 50);
+      if (ready > 0 && output_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
         ssize_t got = ::read(output[0], buffer, sizeof buffer);
         if (got > 0) {
           std::string_view chunk(buffer, static_cast<std::size_t>(got));
@@ -277,6 +285,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     }
   }
 
+  if (exit_fd >= 0) ::close(exit_fd);
   // The leader is gone: whatever it left running in its group goes too, so nothing a step
   // started outlives it. The pipe then drains (a straggler holding it is dead now).
   KillGroup(pid, SIGKILL);
