@@ -4,7 +4,7 @@
 #      each from a cold layer cache (goal: <= 1.02x);
 #   2. a rebuild of the unchanged context with layers against the first build (goal: <= 0.2x).
 # Real buildah, chroot isolation, a temp store per storage driver; needs root, hyperfine,
-# busybox-static (and kernel overlayfs for the overlay driver).
+# strace, busybox-static (and kernel overlayfs for the overlay driver).
 #
 #   bench/buildah/run.sh BUILD_DIR [RUNS] [DRIVERS]      DRIVERS default: "vfs overlay"
 #
@@ -18,6 +18,7 @@ drivers=${3:-vfs overlay}
 driver_bin="$build_dir/bin/buildah_bench_driver"
 [ -x "$driver_bin" ] || { echo "missing $driver_bin (build target buildah_bench_driver)" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
+command -v strace >/dev/null || { echo "strace is not installed" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/kiln-buildah-bench-XXXXXX)
 stores=()
@@ -74,6 +75,18 @@ for d in $drivers; do
     -n "plugin, network none" "$driver_bin $store $ctx none $created" \
     -n "plugin, network host" "$driver_bin $store $ctx host $created"
   cat "$work/by-hand-$d.md"
+
+  # The same comparison without the noise between runs: in each run of the plugin, its own
+  # time (the driver's wall time) against the wall time of the buildah bud it ran.
+  echo "== [$d] the plugin's own time around its buildah bud (cold, $runs runs, strace of the driver alone)"
+  traces=()
+  for i in $(seq "$runs"); do
+    eval "$cold"
+    strace -q -ttt -e trace=clone,clone3,wait4 -o "$work/trace-$d-$i" \
+      "$driver_bin" "$store" "$ctx" none "$created" >/dev/null
+    traces+=("$work/trace-$d-$i")
+  done
+  python3 "$(dirname "$0")/plugin_overhead.py" "${traces[@]}"
 
   echo "== [$d] first build vs rebuild of the unchanged context (plugin, layers on, $runs runs each)"
   hyperfine --runs "$runs" --export-markdown "$work/rebuild-$d.md" \
