@@ -1,12 +1,15 @@
 // Issue 7, Deliver point 1: the connection authenticates by user and password, by token, or
 // over TLS, against a real nats-server that requires it; a wrong secret is a clear error that
-// does not show the secret.
+// does not show the secret. A user .creds file authenticates against a server in operator
+// (JWT) mode.
 #include <cstdlib>
+#include <filesystem>
 
 #include <gtest/gtest.h>
 
 #include "support/nats_server.hpp"
 #include "support/temp_dir.hpp"
+#include "transport/jetstream_setup.hpp"
 #include "transport/nats_connection.hpp"
 
 namespace kiln::testing {
@@ -68,6 +71,43 @@ TEST(NatsConnectionAuth, TlsWithTheServersCertificateAsCa) {
   // Without the CA the server's certificate is not trusted.
   nats.tls_ca.clear();
   EXPECT_FALSE(NatsConnection::Connect(nats, "tls test", nullptr).ok());
+}
+
+// The operator, accounts and users are test-only keys committed in tests/worker/data (made by
+// make_nats_operator.py, which CI does not run): the server trusts the account of user.creds
+// and has never heard of the account that signed untrusted.creds.
+TEST(NatsConnectionAuth, UserCredsFileAgainstAnOperatorModeServer) {
+  const auto data = std::filesystem::path(KILN_SOURCE_DIR) / "tests" / "worker" / "data";
+  NatsServer server({"-c", (data / "nats-operator.conf").string()});
+  NatsConfig nats;
+  nats.url = server.url();
+  nats.credentials = (data / "user.creds").string();
+  auto conn = NatsConnection::Connect(nats, "creds test", nullptr);
+  ASSERT_TRUE(conn.ok()) << conn.error();
+  EXPECT_EQ(natsConnection_Status(conn.value()->nc()), NATS_CONN_STATUS_CONNECTED);
+  // JetStream is per account in operator mode: this proves the account's JWT enables it.
+  auto streams = EnsureStreams(*conn.value(), nats);
+  ASSERT_TRUE(streams.ok()) << streams.error();
+
+  nats.credentials.clear();
+  auto anonymous = NatsConnection::Connect(nats, "creds test", nullptr);
+  ASSERT_FALSE(anonymous.ok()) << "the server requires a user JWT";
+
+  nats.credentials = (data / "untrusted.creds").string();
+  auto untrusted = NatsConnection::Connect(nats, "creds test", nullptr);
+  ASSERT_FALSE(untrusted.ok());
+  EXPECT_NE(untrusted.error().find("cannot connect"), std::string::npos) << untrusted.error();
+  EXPECT_NE(untrusted.error().find("Authorization Violation"), std::string::npos) << untrusted.error();
+  // The client's error is the same as with no credentials; the server's log tells why.
+  EXPECT_NE(ReadFile(server.log_file()).find("account missing"), std::string::npos);
+
+  // cnats reads the file only when it connects, so the error names the file, not the key.
+  TempDir dir{"kiln-nats-creds"};
+  nats.credentials = (dir.path() / "missing.creds").string();
+  auto missing = NatsConnection::Connect(nats, "creds test", nullptr);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("error opening file '" + nats.credentials + "'"), std::string::npos)
+      << missing.error();
 }
 
 }  // namespace
