@@ -101,12 +101,12 @@ TEST(NatsConnectionAuth, UserCredsFileAgainstAnOperatorModeServer) {
   // The client's error is the same as with no credentials; the server's log tells why.
   EXPECT_NE(ReadFile(server.log_file()).find("account missing"), std::string::npos);
 
-  // cnats reads the file only when it connects, so the error names the file, not the key.
+  // A missing file is named with its config key, before any connection is tried.
   TempDir dir{"kiln-nats-creds"};
   nats.credentials = (dir.path() / "missing.creds").string();
   auto missing = NatsConnection::Connect(nats, "creds test", nullptr);
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.error().find("error opening file '" + nats.credentials + "'"), std::string::npos)
+  EXPECT_NE(missing.error().find("nats.credentials " + nats.credentials + ": No such file"), std::string::npos)
       << missing.error();
 }
 

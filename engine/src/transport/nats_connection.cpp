@@ -1,8 +1,10 @@
 #include "transport/nats_connection.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <map>
 
 #include "secrets/redactor.hpp"
@@ -96,6 +98,11 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsConfig
     if (s != NATS_OK) return fail("nats.token", s);
   }
   if (!config.credentials.empty()) {
+    // cnats reads the file only when it connects, and its error then names neither the key
+    // nor that it is the credentials: check it here, like the other settings.
+    if (::access(config.credentials.c_str(), R_OK) != 0) {
+      return MakeError("nats: nats.credentials " + config.credentials + ": " + std::strerror(errno));
+    }
     s = natsOptions_SetUserCredentialsFromFiles(opts, config.credentials.c_str(), nullptr);
     if (s != NATS_OK) return fail("nats.credentials " + config.credentials, s);
   }
