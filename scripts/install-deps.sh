@@ -22,7 +22,7 @@ packages=(
   # the demo and the benchmarks pick free ports and summarize figures with python3
   python3
   # benchmarks
-  time hyperfine
+  time hyperfine strace
 )
 
 missing=()
