@@ -31,8 +31,10 @@ struct JobPublication {
 
 /// Headers of a job message whose publisher created its queued state: its revision and its
 /// queued_at, from which the worker rebuilds that state and claims the job with one
-/// compare-and-set write instead of a read and a write (bench/worker). A stale or forged
-/// value only makes that write fail, and the worker then reads the state as usual.
+/// compare-and-set write instead of a read and a write (bench/worker). A stale value only
+/// makes that write fail (every later write of the state has a higher revision), and the
+/// worker then reads the state as usual. The headers are trusted as far as the publisher
+/// is: whoever may publish on builds.webhook may submit any job anyway.
 inline constexpr const char* kStateRevisionHeader = "Kiln-State-Revision";
 inline constexpr const char* kQueuedAtHeader = "Kiln-Queued-At";
 
