@@ -10,6 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "workspace/mounts_under.hpp"
+
 namespace kiln::testing {
 
 TempDir::TempDir(const std::string& prefix) {
@@ -20,6 +22,7 @@ TempDir::TempDir(const std::string& prefix) {
 
 TempDir::~TempDir() {
   std::error_code ec;
+  UnmountEverythingUnder(path_.string());  // what a test mounted (a cache restore's overlay)
   std::filesystem::remove_all(path_, ec);
   if (ec) {
     // Files made read-only by a test (git objects, image layers) need their mode back first.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "job/job.hpp"
+#include "workspace/mounts_under.hpp"
 
 namespace kiln {
 
@@ -72,7 +73,8 @@ Result<std::unique_ptr<WorkspaceLease>> WorkspaceLease::Acquire(const std::strin
   std::string holder = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, holder.data(), holder.size(), 0);
   std::unique_ptr<WorkspaceLease> lease(new WorkspaceLease(path, lock_path, fd));
-  // What an earlier attempt left (its process died) goes first.
+  // What an earlier attempt left (its process died) goes first, its mounts before its files.
+  if (std::string failed = UnmountEverythingUnder(path); !failed.empty()) return MakeError(failed);
   fs::remove_all(path, ec);
   if (ec) return MakeError("cannot empty " + path + ": " + ec.message());
   fs::create_directories(path, ec);
@@ -82,6 +84,10 @@ Result<std::unique_ptr<WorkspaceLease>> WorkspaceLease::Acquire(const std::strin
 
 WorkspaceLease::~WorkspaceLease() {
   std::error_code ec;
+  // Kept or not, nothing stays mounted: a kept workspace is for reading, not a mount leak.
+  if (std::string failed = UnmountEverythingUnder(path_); !failed.empty()) {
+    spdlog::warn("workspace {}: {}", path_, failed);
+  }
   if (!keep_) {
     fs::remove_all(path_, ec);
     if (ec) spdlog::warn("cannot remove workspace {}: {}", path_, ec.message());
@@ -111,6 +117,9 @@ WorkspaceSweep SweepAbandonedWorkspaces(const std::string& root) {
     }
     const fs::path workspace = fs::path(root) / job_id;
     std::error_code remove_error;
+    if (std::string failed = UnmountEverythingUnder(workspace.string()); !failed.empty()) {
+      spdlog::warn("abandoned workspace {}: {}", workspace.string(), failed);
+    }
     fs::remove_all(workspace, remove_error);
     if (remove_error) {
       ++sweep.failed;
