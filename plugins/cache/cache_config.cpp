@@ -142,8 +142,11 @@ std::string ParseCacheConfig(const nlohmann::json& section, CacheConfig* config)
       } else {
         return "cache.durable: must be true or false, got " + Quote(value);
       }
+    } else if (key == "restore") {
+      if (value != "auto" && value != "copy") return "cache.restore: must be \"auto\" or \"copy\", got " + Quote(value);
+      config->overlay_restore = value == "auto";
     } else {
-      return "cache." + key + ": unknown key (known: max_size, max_age, copy_threads, durable)";
+      return "cache." + key + ": unknown key (known: max_size, max_age, copy_threads, durable, restore)";
     }
   }
   return {};

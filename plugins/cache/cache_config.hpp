@@ -1,6 +1,6 @@
 // The `cache:` config section and the size and duration values it (and cache.gc) take.
 //
-//   cache: { max_size: "10GiB", max_age: "14d", copy_threads: 0, durable: false }
+//   cache: { max_size: "10GiB", max_age: "14d", copy_threads: 0, durable: false, restore: "auto" }
 //
 // All keys are optional. Values may be strings or numbers (bytes, seconds), since an
 // environment override (CACHE_MAX_SIZE=...) arrives as a string.
@@ -26,6 +26,10 @@ struct CacheConfig {
   /// Flush a saved entry's data to disk (syncfs) before it becomes visible. Off: a crash
   /// may then leave an entry with short files, which verification reads as a miss.
   bool durable = false;
+  /// `restore: auto` (the default) shows a restored directory through a copy-on-write
+  /// overlay where the kernel allows the mount (overlay_mount.hpp) and copies it elsewhere;
+  /// `restore: copy` always copies.
+  bool overlay_restore = true;
 };
 
 /// Parses `section` (null or an object) into `config`; returns "" or an error naming the

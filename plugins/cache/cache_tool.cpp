@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(outcome.files), static_cast<unsigned long long>(outcome.bytes));
       return 0;
     }
-    const RestoreOutcome outcome = store.Restore(key, {}, paths, copy);
+    RestoreOptions options;
+    options.copy = copy;
+    const RestoreOutcome outcome = store.Restore(key, {}, paths, options);
     for (const auto& warning : outcome.warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
     if (outcome.hit == RestoreOutcome::Hit::miss) {
       std::printf("miss\n");

@@ -71,8 +71,12 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
   if (!ParseKeyedArgs("restore", args, ctx, true, &parsed, &error)) return StepResult::Terminal(error);
   const auto start = std::chrono::steady_clock::now();
   KeyedStore store(ctx.build_cache_dir());
-  const RestoreOutcome outcome =
-      store.Restore(parsed.key, parsed.restore_keys, parsed.paths, CopyOptionsFor(ctx, config));
+  RestoreOptions options;
+  options.copy = CopyOptionsFor(ctx, config);
+  // In the workspace, so the engine unmounts and removes the overlays with it at the job's
+  // end; at its top, beside the checkout, not in it.
+  if (config.overlay_restore) options.overlay_scratch = std::filesystem::path(ctx.workspace()) / ".kiln-overlays";
+  const RestoreOutcome outcome = store.Restore(parsed.key, parsed.restore_keys, parsed.paths, options);
   for (const auto& warning : outcome.warnings) ctx.warn("cache.restore: " + warning);
   if (outcome.cancelled) return StepResult::Retryable("cache.restore: cancelled");
 
@@ -88,9 +92,11 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
     case RestoreOutcome::Hit::prefix:
       out["hit"] = outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix";
       out["key"] = outcome.matched_key;
+      out["mode"] = outcome.mounted ? "overlay" : "copy";
       message = std::string(outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix") + " hit \"" +
                 outcome.matched_key + "\": " + std::to_string(outcome.files) + " files, " +
-                Megabytes(outcome.bytes);
+                Megabytes(outcome.bytes) + (outcome.mounted ? ", mounted (overlay)" : ", copied");
+      if (!outcome.copied_because.empty()) message += " (no overlay: " + outcome.copied_because + ")";
       break;
   }
   char elapsed[32];

@@ -14,6 +14,7 @@
 #include <set>
 #include <system_error>
 
+#include "overlay_mount.hpp"
 #include "safe_paths.hpp"
 
 namespace kiln::cache {
@@ -24,6 +25,7 @@ namespace {
 constexpr const char* kManifestName = "manifest";
 constexpr const char* kPackName = "pack";
 constexpr const char* kLastUsedName = "last-used";
+constexpr const char* kTreesName = "trees";
 
 std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
 
@@ -191,6 +193,95 @@ std::string SwapIntoPlace(const fs::path& temp, const fs::path& target) {
   return RemoveTree(aside);
 }
 
+
+// The directory of path `slot` unpacked under the entry (made now if it is not yet),
+// for an overlay's lower layer. Two restorers may unpack at once: the first rename wins.
+CopyStatus EnsureTree(const fs::path& keyed, const fs::path& entry, int pack, const Manifest& manifest,
+                      const std::vector<std::uint64_t>& offsets, const std::string& slot, const CopyOptions& options,
+                      fs::path* tree) {
+  *tree = entry / kTreesName / slot;
+  struct stat st {};
+  if (::lstat(tree->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  const fs::path temp = keyed / ".tmp" / ("tree-" + UniqueSuffix());
+  CopyStatus status = UnpackTree(pack, manifest.items, offsets, slot, temp, options);
+  if (!status.ok()) {
+    RemoveTree(temp);
+    return status;
+  }
+  // Unlike the pack, nothing checks a tree when it is used: it goes to disk before it
+  // appears, so a crash cannot leave one with short files (once per entry, not per job).
+  if (const int fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    ::syncfs(fd);
+    ::close(fd);
+  }
+  if (::mkdir((entry / kTreesName).c_str(), 0755) != 0 && errno != EEXIST) {
+    const int e = errno;
+    RemoveTree(temp);
+    return CopyStatus{CopyStatus::Kind::io, "cannot create \"" + (entry / kTreesName).string() + "\": " + ErrnoText(e)};
+  }
+  if (::rename(temp.c_str(), tree->c_str()) != 0) {
+    const int e = errno;
+    RemoveTree(temp);
+    if (e != ENOTEMPTY && e != EEXIST) {
+      return CopyStatus{CopyStatus::Kind::io, "cannot move the unpacked tree to \"" + tree->string() + "\": " + ErrnoText(e)};
+    }
+  }
+  return {};
+}
+
+// Mounts every present path of the entry as an overlay of its tree. `copy_instead` is set
+// (and nothing is left mounted) when overlays cannot serve here; the status is not ok
+// only for what would fail a copy too (a corrupt pack, cancellation, a workspace error).
+CopyStatus MountTrees(const fs::path& keyed, const fs::path& entry, int pack, const Manifest& manifest,
+                      const std::vector<WorkspacePath>& paths, const RestoreOptions& options,
+                      std::string* copy_instead) {
+  const std::vector<std::uint64_t> offsets = PackOffsets(manifest.items);
+  std::vector<std::pair<fs::path, fs::path>> trees;  // lower, target
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!manifest.present[i]) continue;
+    const std::string slot = std::to_string(i);
+    const bool directory = std::any_of(manifest.items.begin(), manifest.items.end(), [&](const ManifestItem& item) {
+      return item.path == slot && item.type == ManifestItem::Type::directory;
+    });
+    if (!directory) {
+      *copy_instead = "\"" + paths[i].relative + "\" is not a directory";
+      return {};
+    }
+    fs::path tree;
+    CopyStatus status = EnsureTree(keyed, entry, pack, manifest, offsets, slot, options.copy, &tree);
+    if (status.kind == CopyStatus::Kind::io) {  // the store's side (full, read-only): a copy may still do
+      *copy_instead = status.message;
+      return {};
+    }
+    if (!status.ok()) return status;
+    trees.emplace_back(tree, paths[i].absolute);
+  }
+  std::vector<fs::path> mounted;
+  auto undo = [&mounted] {
+    for (const auto& target : mounted) {
+      DetachMount(target);
+      RemoveTree(target);
+    }
+  };
+  for (const auto& [tree, target] : trees) {
+    std::error_code ec;
+    fs::create_directories(target.parent_path(), ec);
+    std::string error = ec ? "cannot create \"" + target.parent_path().string() + "\": " + ec.message() : RemoveTree(target);
+    if (!error.empty()) {
+      undo();
+      return CopyStatus{CopyStatus::Kind::io, error};
+    }
+    error = MountOverlay(tree, target, options.overlay_scratch / UniqueSuffix());
+    if (!error.empty()) {
+      undo();
+      *copy_instead = error;
+      return {};
+    }
+    mounted.push_back(target);
+  }
+  return {};
+}
+
 }  // namespace
 
 bool ResolveWorkspacePaths(const fs::path& workspace, const std::vector<std::string>& paths,
@@ -349,6 +440,10 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
       outcome.message = "an entry with key \"" + key + "\" was saved meanwhile";
       return discard(outcome);
     }
+    if (LowerLayerInUse(entry)) {
+      outcome.message = "the broken entry \"" + key + "\" is mounted by a running job; not replacing it now";
+      return discard(outcome);
+    }
     replaced = keyed_ / ".trash" / (key + "." + UniqueSuffix());
     if (::rename(entry.c_str(), replaced.c_str()) != 0) {
       outcome.message = "cannot move the broken entry \"" + entry.string() + "\" aside: " + ErrnoText(errno);
@@ -369,7 +464,8 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
 }
 
 RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std::string>& restore_keys,
-                                   const std::vector<WorkspacePath>& paths, const CopyOptions& options) {
+                                   const std::vector<WorkspacePath>& paths, const RestoreOptions& restore_options) {
+  const CopyOptions& options = restore_options.copy;
   RestoreOutcome outcome;
   std::error_code ec;
   if (!fs::is_directory(keyed_, ec)) return outcome;
@@ -448,12 +544,18 @@ RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std
       Quarantine(candidate, inode, &outcome.warnings);
       continue;
     }
+    // A path restored before in this job may be an overlay still: it goes either way.
+    for (const auto& path : paths) DetachMount(path.absolute);
+    CopyStatus status;
+    if (!restore_options.overlay_scratch.empty()) {
+      status = MountTrees(keyed_, entry, pack, manifest, paths, restore_options, &outcome.copied_because);
+      outcome.mounted = status.ok() && outcome.copied_because.empty();
+    }
     const std::vector<std::uint64_t> offsets = PackOffsets(manifest.items);
     // Restore every path into a temp dir beside its target; swap them in only when all
     // are whole.
     std::vector<std::pair<fs::path, fs::path>> restored;  // temp, target
-    CopyStatus status;
-    for (std::size_t i = 0; i < paths.size() && status.ok(); ++i) {
+    for (std::size_t i = 0; i < paths.size() && status.ok() && !outcome.mounted; ++i) {
       if (!manifest.present[i]) continue;
       const fs::path& target = paths[i].absolute;
       fs::create_directories(target.parent_path(), ec);
@@ -504,6 +606,7 @@ void KeyedStore::Quarantine(const std::string& key, std::uint64_t inode, std::ve
   if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX | LOCK_NB, &error)) return;  // in use
   const fs::path entry = keyed_ / key;
   if (Inode(entry) != inode) return;  // replaced by a new save meanwhile
+  if (LowerLayerInUse(entry)) return;  // a job's overlay still shows its tree
   const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
   if (::rename(entry.c_str(), trash.c_str()) != 0) return;
   lock = KeyLock();
@@ -523,6 +626,9 @@ std::vector<KeyedStore::EntryInfo> KeyedStore::List() const {
     info.valid = ReadManifest(item.path(), &manifest, true, &error);
     info.bytes = manifest.bytes;
     info.files = manifest.files;
+    std::uint64_t tree_bytes = 0, tree_files = 0;  // the unpacked trees take their own room
+    TreeUsage(item.path() / kTreesName, &tree_bytes, &tree_files);
+    info.bytes += tree_bytes;
     info.last_used_unix = ModifiedUnix(item.path() / kLastUsedName);
     if (info.last_used_unix == 0) info.last_used_unix = ModifiedUnix(item.path() / kManifestName);
     if (info.last_used_unix == 0) info.last_used_unix = ModifiedUnix(item.path());
@@ -540,6 +646,7 @@ bool KeyedStore::Evict(const std::string& key, std::string* error) {
   KeyLock lock;
   if (!lock.Acquire(lock_path, LOCK_EX | LOCK_NB, error)) return false;
   const fs::path entry = keyed_ / key;
+  if (LowerLayerInUse(entry)) return false;  // a running job has its tree mounted
   const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
   if (::rename(entry.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
     *error = "cannot move \"" + entry.string() + "\" to the trash: " + ErrnoText(errno);

@@ -5,6 +5,8 @@
 //   keyed/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
 //   keyed/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
 //   keyed/<key>/last-used    its modification time is the entry's last use (eviction)
+//   keyed/<key>/trees/<n>    path n unpacked, made by the first overlay restore (see
+//                            overlay_mount.hpp); an entry is not evicted while mounted
 //   keyed/.tmp/              entries being written (same file system: renamed into place)
 //   keyed/.trash/            entries being removed
 //   keyed/.locks/<key>.lock  flock: shared while restoring, exclusive while replacing
@@ -55,6 +57,10 @@ struct RestoreOutcome {
   std::uint64_t bytes = 0;
   std::uint64_t files = 0;
   bool cancelled = false;
+  /// The directories were mounted as overlays of the entry's trees (else copied).
+  bool mounted = false;
+  /// Why an overlay was asked for and not used (the paths were copied), for the log.
+  std::string copied_because;
   /// Entries skipped on the way (corrupt, saved with other paths, unreadable), for the log.
   std::vector<std::string> warnings;
 };
@@ -64,6 +70,13 @@ struct SaveOptions {
   /// Flush the entry's data to disk (syncfs) before it is renamed into place. Without it a
   /// crash can leave an entry whose files are short or empty, which then reads as a miss.
   bool durable = false;
+};
+
+struct RestoreOptions {
+  CopyOptions copy;
+  /// Where to make the overlays' upper and work directories (in the job's workspace);
+  /// empty: always copy.
+  std::filesystem::path overlay_scratch;
 };
 
 class KeyedStore {
@@ -76,12 +89,14 @@ class KeyedStore {
 
   /// Restores the entry `key`, else the newest entry whose key starts with each of
   /// `restore_keys` in turn. An entry matches only when it was saved with the same paths.
+  /// With `options.overlay_scratch`, an entry whose paths are all directories is mounted
+  /// (overlay_mount.hpp) when the kernel lets us, else copied.
   RestoreOutcome Restore(const std::string& key, const std::vector<std::string>& restore_keys,
-                         const std::vector<WorkspacePath>& paths, const CopyOptions& options);
+                         const std::vector<WorkspacePath>& paths, const RestoreOptions& options);
 
   struct EntryInfo {
     std::string key;
-    std::uint64_t bytes = 0;
+    std::uint64_t bytes = 0;  // on disk: the pack and any unpacked trees
     std::uint64_t files = 0;
     std::int64_t last_used_unix = 0;
     bool valid = false;  // the manifest header parsed
@@ -89,8 +104,8 @@ class KeyedStore {
   /// The entries, valid or not.
   std::vector<EntryInfo> List() const;
 
-  /// Removes the entry `key` unless it is being restored right now (then returns false
-  /// and leaves it). `error` is set when removal failed.
+  /// Removes the entry `key` unless it is being restored right now or a job has its tree
+  /// mounted (then returns false and leaves it). `error` is set when removal failed.
   bool Evict(const std::string& key, std::string* error);
 
   /// Removes leftovers: temp dirs older than `older_than_seconds`, and the trash.

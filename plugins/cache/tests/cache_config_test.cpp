@@ -49,6 +49,9 @@ TEST(CacheConfigTest, AcceptsTheDocumentedSection) {
   EXPECT_EQ(config.copy_threads, 3u);
   ASSERT_EQ(ParseCacheConfig(nullptr, &config), "");
   EXPECT_FALSE(config.max_size.has_value());
+  EXPECT_TRUE(config.overlay_restore);
+  ASSERT_EQ(ParseCacheConfig({{"restore", "copy"}}, &config), "");
+  EXPECT_FALSE(config.overlay_restore);
 }
 
 TEST(CacheConfigTest, ErrorsNameTheKey) {
@@ -58,6 +61,8 @@ TEST(CacheConfigTest, ErrorsNameTheKey) {
   EXPECT_NE(ParseCacheConfig({{"max_age", -5}}, &config).find("cache.max_age"), std::string::npos);
   EXPECT_NE(ParseCacheConfig({{"copy_threads", 1000}}, &config).find("cache.copy_threads"), std::string::npos);
   EXPECT_NE(ParseCacheConfig({{"durable", "yes"}}, &config).find("cache.durable"), std::string::npos);
+  EXPECT_NE(ParseCacheConfig({{"restore", "mount"}}, &config).find("cache.restore: must be \"auto\" or \"copy\""),
+            std::string::npos);
   EXPECT_NE(ParseCacheConfig({{"maxsize", "1G"}}, &config).find("cache.maxsize: unknown key"), std::string::npos);
   EXPECT_NE(ParseCacheConfig("10GiB", &config).find("cache: must be a mapping"), std::string::npos);
 }

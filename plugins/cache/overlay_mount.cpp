@@ -1,0 +1,79 @@
+#include "overlay_mount.hpp"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+
+namespace kiln::cache {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
+
+// overlayfs splits its options at ',' and lowerdir at ':'; a path with either (or a
+// backslash, its escape) is not passed at all rather than escaped.
+bool FitsOptionString(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
+
+}  // namespace
+
+fs::path MountSpelling(const fs::path& path) {
+  std::error_code ec;
+  fs::path spelled = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return ec ? path.lexically_normal() : spelled;
+}
+
+std::string MountOverlay(const fs::path& lower, const fs::path& target, const fs::path& scratch) {
+  const fs::path upper = scratch / "upper";
+  const fs::path work = scratch / "work";
+  std::error_code ec;
+  fs::create_directories(upper, ec);
+  if (!ec) fs::create_directory(work, ec);
+  if (ec) return "cannot create \"" + scratch.string() + "\": " + ec.message();
+  if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
+    return "cannot create \"" + target.string() + "\": " + ErrnoText(errno);
+  }
+  const std::string lower_text = MountSpelling(lower).string();
+  const std::string upper_text = MountSpelling(upper).string();
+  const std::string work_text = MountSpelling(work).string();
+  for (const std::string* path : {&lower_text, &upper_text, &work_text}) {
+    if (!FitsOptionString(*path)) return "\"" + *path + "\" has a ',', ':' or '\\', which overlay options cannot hold";
+  }
+  const std::string options = "lowerdir=" + lower_text + ",upperdir=" + upper_text + ",workdir=" + work_text;
+  if (::mount("kiln-cache", target.c_str(), "overlay", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    const int error = errno;
+    fs::remove_all(scratch, ec);
+    return "mounting an overlay at \"" + target.string() + "\": " + ErrnoText(error);
+  }
+  return {};
+}
+
+void DetachMount(const fs::path& target) { ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW); }
+
+bool LowerLayerInUse(const fs::path& dir) {
+  const std::string prefix = "lowerdir=" + MountSpelling(dir).string();
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    // "... - overlay kiln-cache rw,lowerdir=/x,upperdir=/y,workdir=/z"
+    const auto dash = line.find(" - overlay ");
+    if (dash == std::string::npos) continue;
+    std::istringstream fields(line.substr(dash + 11));
+    std::string source, super_options;
+    if (!(fields >> source >> super_options)) continue;
+    std::istringstream options(super_options);
+    std::string option;
+    while (std::getline(options, option, ',')) {
+      if (option.compare(0, prefix.size(), prefix) != 0) continue;
+      const char next = option.size() > prefix.size() ? option[prefix.size()] : '\0';
+      if (next == '\0' || next == '/' || next == ':') return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace kiln::cache
