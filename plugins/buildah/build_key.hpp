@@ -3,8 +3,9 @@
 //
 // buildah's layer cache reuses unchanged steps, but with the vfs storage driver every reused
 // step still copies the whole root file system (docs/benchmarks/buildah.md): a rebuild of an
-// unchanged context costs about half the first build. With the key as a label on the image,
-// the plugin finds the image an identical build made, and only tags it.
+// unchanged context costs about half the first build. With the key recorded for the image
+// (image_store_index.hpp; also a label on it), the plugin finds the image an identical build
+// made, and only tags it.
 //
 // What the key covers: the Dockerfile and every file of the context (path, type, permission
 // bits, contents, symlink targets), the target, build args, labels, the id of each base image

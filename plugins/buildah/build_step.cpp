@@ -15,6 +15,7 @@
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
+#include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
 #include "step_args.hpp"
 
@@ -157,10 +158,14 @@ std::optional<std::string> StoredImageId(const BuildahConfig& config, const std:
 /// Pulls, with network, each image the build reads and the store lacks, so the build
 /// itself can run without network; `ids` gets the store's id of each image already there
 /// (the build key needs them). A failure is classified like any buildah failure.
-StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images, StepContext& ctx,
-                          std::map<std::string, std::string>* ids) {
+StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images,
+                          const ImageStoreIndex& store, StepContext& ctx, std::map<std::string, std::string>* ids) {
   for (const std::string& image : images) {
     if (ctx.cancelled()) return StepResult::Terminal("buildah build: cancelled");
+    if (auto id = store.IdOf(image)) {
+      (*ids)[image] = *id;
+      continue;
+    }
     ProcessResult present;
     if (auto id = StoredImageId(config, image, ctx, &present)) {
       (*ids)[image] = *id;
@@ -181,10 +186,12 @@ constexpr std::string_view kCreatedLabel = "org.opencontainers.image.created";
 
 /// The build key (build_key.hpp) of this build; empty when a base image is not in the store
 /// yet (nothing earlier can match) or the context cannot be read (warned). `base_ids`: the
-/// bases' ids PrefetchImages already read; the others are asked of buildah.
+/// bases' ids PrefetchImages already read; the others are looked up in `store`, else asked
+/// of buildah.
 std::string KeyOfThisBuild(const BuildahConfig& config, const BuildRequest& request, const Dockerfile& dockerfile,
                            const std::map<std::string, std::string>& labels, const std::vector<std::string>& mounts,
-                           const std::map<std::string, std::string>& base_ids, StepContext& ctx) {
+                           const std::map<std::string, std::string>& base_ids, const ImageStoreIndex& store,
+                           StepContext& ctx) {
   BuildKeyInputs inputs{dockerfile.context, dockerfile.path, request.target, request.build_args, labels, {}, {}};
   if (request.created.empty() && !request.labels.count(std::string(kCreatedLabel))) {
     inputs.labels.erase(std::string(kCreatedLabel));
@@ -192,6 +199,8 @@ std::string KeyOfThisBuild(const BuildahConfig& config, const BuildRequest& requ
   for (const std::string& image : dockerfile.external_images) {
     if (auto known = base_ids.find(image); known != base_ids.end()) {
       inputs.base_images.emplace_back(image, known->second);
+    } else if (auto indexed = store.IdOf(image)) {
+      inputs.base_images.emplace_back(image, *indexed);
     } else if (auto id = StoredImageId(config, image, ctx)) {
       inputs.base_images.emplace_back(image, *id);
     } else {
@@ -206,13 +215,19 @@ std::string KeyOfThisBuild(const BuildahConfig& config, const BuildRequest& requ
   return key;
 }
 
-/// The step's result for `image_id`, built now or reused.
+/// The step's result for `image_id`, built now or reused; `store` read since it was made.
 StepResult Finished(const BuildahConfig& config, const std::string& image_id, const std::vector<std::string>& references,
-                    const std::string& repository, const Dockerfile& dockerfile, bool reused, StepContext& ctx) {
-  ProcessResult inspected =
-      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
-  if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
-  std::string digest = Trimmed(inspected.output_tail);
+                    const std::string& repository, const Dockerfile& dockerfile, bool reused,
+                    const ImageStoreIndex& store, StepContext& ctx) {
+  std::string digest;
+  if (auto indexed = store.DigestOf(image_id)) {
+    digest = *indexed;
+  } else {
+    ProcessResult inspected =
+        RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
+    if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
+    digest = Trimmed(inspected.output_tail);
+  }
 
   ctx.progress(100, (reused ? "reused " : "built ") + references.front());
   nlohmann::json outputs = {{"image_id", image_id},
@@ -224,11 +239,15 @@ StepResult Finished(const BuildahConfig& config, const std::string& image_id, co
   return StepResult::Ok(std::move(outputs), (reused ? "reused " : "built ") + references.front() + " (" + digest + ")");
 }
 
-/// When an image with `key` is in the store, tags it with `references` and returns the
-/// step's result; nullopt when there is none.
-std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std::string& key,
-                                          const std::vector<std::string>& references, const std::string& repository,
-                                          const Dockerfile& dockerfile, StepContext& ctx) {
+/// The image an earlier build with `key` made, when the store still has it: by its record
+/// (image_store_index.hpp) where the store's image list can be read, else by its label.
+std::optional<std::string> EarlierBuild(const BuildahConfig& config, const std::string& key,
+                                        const ImageStoreIndex& store, StepContext& ctx) {
+  if (store.loaded()) {
+    std::optional<std::string> recorded = RecordedBuild(config, key);
+    if (recorded && store.Has(*recorded)) return recorded;
+    return std::nullopt;
+  }
   ProcessResult found = RunQuiet(ctx, BuildahArgv(config, {"images", "--noheading", "--no-trunc", "--filter",
                                                            "label=" + std::string(kBuildKeyLabel) + "=" + key,
                                                            "--format", "{{.ID}}"}));
@@ -237,13 +256,25 @@ std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std
   image_id = image_id.substr(0, image_id.find('\n'));
   if (image_id.rfind("sha256:", 0) == 0) image_id = image_id.substr(7);
   if (image_id.empty()) return std::nullopt;
+  return image_id;
+}
+
+/// When an image with `key` is in the store, tags it with `references` and returns the
+/// step's result; nullopt when there is none.
+std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std::string& key,
+                                          const std::vector<std::string>& references, const std::string& repository,
+                                          const Dockerfile& dockerfile, const ImageStoreIndex& store,
+                                          StepContext& ctx) {
+  const std::optional<std::string> earlier = EarlierBuild(config, key, store, ctx);
+  if (!earlier) return std::nullopt;
+  const std::string& image_id = *earlier;
   std::vector<std::string> tag = {"tag", image_id};
   tag.insert(tag.end(), references.begin(), references.end());
   ProcessResult tagged = RunQuiet(ctx, BuildahArgv(config, tag));
   if (!tagged.ok()) return FailureResult(tagged, "buildah tag " + image_id);
   ctx.log("context, Dockerfile, arguments and base images unchanged since image " + image_id.substr(0, 12) +
           " was built: tagging it instead of building again");
-  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/true, ctx);
+  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/true, store, ctx);
 }
 
 }  // namespace
@@ -321,6 +352,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   }
 
   bool unshare_network = false;
+  const ImageStoreIndex store = ImageStoreIndex::Load(config);
   std::map<std::string, std::string> base_ids;  // what PrefetchImages found in the store
   if (request.host_network) {
     bud.insert(bud.end(), {"--network", "host"});
@@ -330,7 +362,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     if (dockerfile.unresolved_images) {
       ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store");
     }
-    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, ctx, &base_ids); !prefetch.ok()) {
+    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, store, ctx, &base_ids); !prefetch.ok()) {
       return prefetch;
     }
     bud.push_back("--pull=never");
@@ -340,10 +372,12 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   }
 
   // layers = false asks for a build from nothing: no reuse either.
+  std::string key;
   if (request.layers && !dockerfile.unresolved_images) {
-    const std::string key = KeyOfThisBuild(config, request, dockerfile, labels, mounts, base_ids, ctx);
+    key = KeyOfThisBuild(config, request, dockerfile, labels, mounts, base_ids, store, ctx);
     if (!key.empty()) {
-      if (std::optional<StepResult> reused = TagEarlierBuild(config, key, references, repository, dockerfile, ctx)) {
+      if (std::optional<StepResult> reused =
+              TagEarlierBuild(config, key, references, repository, dockerfile, store, ctx)) {
         return *reused;
       }
       bud.insert(bud.end(), {"--label", std::string(kBuildKeyLabel) + "=" + key});
@@ -374,8 +408,13 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   image_id = Trimmed(image_id);
   if (image_id.rfind("sha256:", 0) == 0) image_id = image_id.substr(7);
   if (image_id.empty()) return StepResult::Terminal("buildah bud of " + dockerfile.path.string() + ": wrote no image id");
-
-  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/false, ctx);
+  if (!key.empty()) {
+    if (std::string failed = RecordBuild(config, key, image_id); !failed.empty()) {
+      ctx.warn("an identical build will not find this image: " + failed);
+    }
+  }
+  return Finished(config, image_id, references, repository, dockerfile, /*reused=*/false,
+                  ImageStoreIndex::Load(config), ctx);
 }
 
 }  // namespace kiln::buildah

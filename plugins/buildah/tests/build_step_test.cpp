@@ -258,6 +258,45 @@ TEST_F(BuildahStepTest, RebuildOfAnUnchangedContextTagsTheEarlierImage) {
             first.outputs.at("image_id"));
 }
 
+// Each buildah process costs 50-90 ms; a build should start only its `buildah bud`, and a
+// rebuild of an unchanged context only its `buildah tag` (image_store_index.hpp).
+TEST_F(BuildahStepTest, ABuildStartsNoBuildahProcessBesidesItsBudAndARebuildOnlyATag) {
+  NeedBase();
+  const fs::path calls = dir_.path() / "buildah-calls";
+  const fs::path wrapper = dir_.path() / "buildah-wrapper";
+  WriteFile(wrapper, "#!/bin/sh\nfor a in \"$@\"; do case $a in bud|inspect|images|tag|pull) echo $a >> '" +
+                         calls.string() + "'; break;; esac; done\nexec buildah \"$@\"\n");
+  fs::permissions(wrapper, fs::perms::owner_all);
+  nlohmann::json config = store_->plugin_config();
+  config["binary"] = wrapper.string();
+  ASSERT_EQ(plugin_.configure(config), "");
+
+  fs::path context = Context("counted", std::string("FROM ") + kBase + "\nRUN echo layer > /layer\n");
+  nlohmann::json args = {{"context", context.string()}, {"created", "2026-11-22T10:15:02Z"}};
+  StepResult first = Run("build", args);
+  ASSERT_TRUE(first.ok()) << first.message;
+  EXPECT_EQ(ReadFile(calls), "bud\n");
+  fs::remove(calls);
+  StepResult second = Run("build", args);
+  ASSERT_TRUE(second.ok()) << second.message;
+  EXPECT_EQ(second.outputs.at("reused"), true);
+  EXPECT_EQ(second.outputs.at("digest"), first.outputs.at("digest"));
+  EXPECT_EQ(ReadFile(calls), "tag\n");
+}
+
+TEST_F(BuildahStepTest, AnEarlierBuildsImageRemovedSinceIsBuiltAgain) {
+  fs::path context = Context("removed", "FROM scratch\nCOPY a /a\n", {{"a", "a"}});
+  nlohmann::json args = {{"context", context.string()}, {"created", "2026-11-22T10:15:02Z"}};
+  StepResult first = Run("build", args);
+  ASSERT_TRUE(first.ok()) << first.message;
+  Buildah("rmi -f " + first.outputs.at("image_id").get<std::string>());
+  StepResult second = Run("build", args);
+  ASSERT_TRUE(second.ok()) << second.message;
+  EXPECT_EQ(second.outputs.at("reused"), false);
+  EXPECT_EQ(second.outputs.at("digest").get<std::string>().rfind("sha256:", 0), 0u);
+  EXPECT_EQ(Run("build", args).outputs.at("reused"), true);
+}
+
 TEST_F(BuildahStepTest, AChangedLabelBuildsAgainFromTheLayerCache) {
   NeedBase();
   fs::path context = Context("layers", std::string("FROM ") + kBase + "\nRUN echo layer > /layer\nCOPY a /a\n",
