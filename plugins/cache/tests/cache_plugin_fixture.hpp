@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <string>
+
 #include "kiln/plugin.hpp"
 #include "support/step_harness.hpp"
 #include "support/temp_dir.hpp"
@@ -21,6 +24,24 @@ class CachePluginTest : public ::testing::Test {
   kiln::testing::TempDir dir;
   kiln::testing::StepHarness harness;
   std::unique_ptr<Plugin> plugin;
+};
+
+/// cache.save and cache.restore of workspace paths.
+class KeyedCacheTest : public CachePluginTest {
+ protected:
+  std::filesystem::path ws(const std::string& name) const { return harness.workspace() / name; }
+  StepResult Save(const std::string& key, const nlohmann::json& paths) {
+    return Run("save", {{"key", key}, {"paths", paths}});
+  }
+  StepResult Restore(const std::string& key, const nlohmann::json& paths,
+                     const nlohmann::json& restore_keys = nullptr) {
+    nlohmann::json args = {{"key", key}, {"paths", paths}};
+    if (!restore_keys.is_null()) args["restore_keys"] = restore_keys;
+    return Run("restore", args);
+  }
+  std::filesystem::path entry(const std::string& key) const {
+    return harness.build_cache_dir() / "keyed" / key;
+  }
 };
 
 }  // namespace kiln::cache

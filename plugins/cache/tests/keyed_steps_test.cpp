@@ -21,20 +21,7 @@ using testing::DescribeTree;
 using testing::MakeSampleTree;
 namespace fs = std::filesystem;
 
-class KeyedStepsTest : public CachePluginTest {
- protected:
-  fs::path ws(const std::string& name) const { return harness.workspace() / name; }
-  StepResult Save(const std::string& key, const nlohmann::json& paths) {
-    return Run("save", {{"key", key}, {"paths", paths}});
-  }
-  StepResult Restore(const std::string& key, const nlohmann::json& paths,
-                     const nlohmann::json& restore_keys = nullptr) {
-    nlohmann::json args = {{"key", key}, {"paths", paths}};
-    if (!restore_keys.is_null()) args["restore_keys"] = restore_keys;
-    return Run("restore", args);
-  }
-  fs::path entry(const std::string& key) const { return harness.build_cache_dir() / "keyed" / key; }
-};
+using KeyedStepsTest = KeyedCacheTest;
 
 TEST_F(KeyedStepsTest, ExactHitRestoresTheSameTree) {
   MakeSampleTree(ws("node_modules"));

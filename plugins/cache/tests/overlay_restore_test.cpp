@@ -23,18 +23,9 @@ using testing::DescribeTree;
 using testing::MakeSampleTree;
 namespace fs = std::filesystem;
 
-class OverlayRestoreTest : public CachePluginTest {
+class OverlayRestoreTest : public KeyedCacheTest {
  protected:
-  fs::path ws(const std::string& name) const { return harness.workspace() / name; }
-  StepResult Save(const std::string& key, const nlohmann::json& paths) {
-    return Run("save", {{"key", key}, {"paths", paths}});
-  }
-  StepResult Restore(const std::string& key, const nlohmann::json& paths) {
-    return Run("restore", {{"key", key}, {"paths", paths}});
-  }
-  fs::path tree(const std::string& key, int slot = 0) const {
-    return harness.build_cache_dir() / "keyed" / key / "trees" / std::to_string(slot);
-  }
+  fs::path tree(const std::string& key, int slot = 0) const { return entry(key) / "trees" / std::to_string(slot); }
   // The end of a job, as the engine does it: its mounts detached, its workspace emptied.
   void EndJob() {
     ASSERT_EQ(UnmountEverythingUnder(harness.workspace().string()), "");
