@@ -14,6 +14,8 @@
 #include <set>
 #include <system_error>
 
+#include "entry_pins.hpp"
+#include "key_lock.hpp"
 #include "overlay_mount.hpp"
 #include "safe_paths.hpp"
 
@@ -27,6 +29,11 @@ constexpr const char* kPackName = "pack";
 constexpr const char* kLastUsedName = "last-used";
 constexpr const char* kTreesName = "trees";
 
+// Held shared while a job has the entry's trees mounted (entry_pins.hpp).
+fs::path MountedLockPath(const fs::path& keyed, const std::string& key) {
+  return keyed / ".locks" / (key + ".mounted");
+}
+
 std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
 
 // A name no other thread or process on this machine picks at the same time.
@@ -36,59 +43,6 @@ std::string UniqueSuffix() {
   return std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
          std::to_string(random() % 1000000);
 }
-
-// An flock on keyed/.locks/<key>.lock. Lock files are removed by eviction, so after
-// locking, the descriptor must still be the file at the path; else lock the new one.
-class KeyLock {
- public:
-  KeyLock() = default;
-  KeyLock(KeyLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  KeyLock& operator=(KeyLock&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  ~KeyLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-  }
-  bool held() const { return fd_ >= 0; }
-
-  /// `operation` is LOCK_SH or LOCK_EX, optionally | LOCK_NB. Returns false when it would
-  /// block (LOCK_NB) or fails; `error` set only on failure.
-  bool Acquire(const fs::path& path, int operation, std::string* error) {
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd < 0) {
-        *error = "cannot open lock \"" + path.string() + "\": " + ErrnoText(errno);
-        return false;
-      }
-      int rc;
-      do {
-        rc = ::flock(fd, operation);
-      } while (rc != 0 && errno == EINTR);
-      if (rc != 0) {
-        const int e = errno;
-        ::close(fd);
-        if (e != EWOULDBLOCK) *error = "cannot lock \"" + path.string() + "\": " + ErrnoText(e);
-        return false;
-      }
-      struct stat held {}, current {};
-      if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino &&
-          held.st_dev == current.st_dev) {
-        fd_ = fd;
-        return true;
-      }
-      ::close(fd);  // removed or replaced while we waited: lock the file that is there now
-    }
-    *error = "cannot lock \"" + path.string() + "\": it keeps being replaced";
-    return false;
-  }
-
-  /// Removes the lock file while holding it exclusively (the next locker sees a new file).
-  void Unlink(const fs::path& path) { ::unlink(path.c_str()); }
-
- private:
-  int fd_ = -1;
-};
 
 bool ReadWhole(const fs::path& path, std::string* out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -232,9 +186,10 @@ CopyStatus EnsureTree(const fs::path& keyed, const fs::path& entry, int pack, co
 // Mounts every present path of the entry as an overlay of its tree. `copy_instead` is set
 // (and nothing is left mounted) when overlays cannot serve here; the status is not ok
 // only for what would fail a copy too (a corrupt pack, cancellation, a workspace error).
-CopyStatus MountTrees(const fs::path& keyed, const fs::path& entry, int pack, const Manifest& manifest,
+CopyStatus MountTrees(const fs::path& keyed, const std::string& key, int pack, const Manifest& manifest,
                       const std::vector<WorkspacePath>& paths, const RestoreOptions& options,
                       std::string* copy_instead) {
+  const fs::path entry = keyed / key;
   const std::vector<std::uint64_t> offsets = PackOffsets(manifest.items);
   std::vector<std::pair<fs::path, fs::path>> trees;  // lower, target
   for (std::size_t i = 0; i < paths.size(); ++i) {
@@ -272,12 +227,15 @@ CopyStatus MountTrees(const fs::path& keyed, const fs::path& entry, int pack, co
       return CopyStatus{CopyStatus::Kind::io, error};
     }
     error = MountOverlay(tree, target, options.overlay_scratch / UniqueSuffix());
+    if (error.empty()) {
+      mounted.push_back(target);
+      error = PinMountedEntry(MountedLockPath(keyed, key), target);
+    }
     if (!error.empty()) {
       undo();
       *copy_instead = error;
       return {};
     }
-    mounted.push_back(target);
   }
   return {};
 }
@@ -440,7 +398,7 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
       outcome.message = "an entry with key \"" + key + "\" was saved meanwhile";
       return discard(outcome);
     }
-    if (LowerLayerInUse(entry)) {
+    if (EntryPinned(MountedLockPath(keyed_, key))) {
       outcome.message = "the broken entry \"" + key + "\" is mounted by a running job; not replacing it now";
       return discard(outcome);
     }
@@ -474,6 +432,7 @@ RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std
     return outcome;
   }
   const std::vector<std::string> relatives = Relatives(paths);
+  ReleaseUnmountedPins();
 
   // Candidates in order: the key itself, then per prefix the newest entry first.
   std::vector<std::pair<std::string, RestoreOutcome::Hit>> candidates;
@@ -548,7 +507,7 @@ RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std
     for (const auto& path : paths) DetachMount(path.absolute);
     CopyStatus status;
     if (!restore_options.overlay_scratch.empty()) {
-      status = MountTrees(keyed_, entry, pack, manifest, paths, restore_options, &outcome.copied_because);
+      status = MountTrees(keyed_, candidate, pack, manifest, paths, restore_options, &outcome.copied_because);
       outcome.mounted = status.ok() && outcome.copied_because.empty();
     }
     const std::vector<std::uint64_t> offsets = PackOffsets(manifest.items);
@@ -606,7 +565,7 @@ void KeyedStore::Quarantine(const std::string& key, std::uint64_t inode, std::ve
   if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX | LOCK_NB, &error)) return;  // in use
   const fs::path entry = keyed_ / key;
   if (Inode(entry) != inode) return;  // replaced by a new save meanwhile
-  if (LowerLayerInUse(entry)) return;  // a job's overlay still shows its tree
+  if (EntryPinned(MountedLockPath(keyed_, key))) return;  // a job's overlay still shows its tree
   const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
   if (::rename(entry.c_str(), trash.c_str()) != 0) return;
   lock = KeyLock();
@@ -646,7 +605,9 @@ bool KeyedStore::Evict(const std::string& key, std::string* error) {
   KeyLock lock;
   if (!lock.Acquire(lock_path, LOCK_EX | LOCK_NB, error)) return false;
   const fs::path entry = keyed_ / key;
-  if (LowerLayerInUse(entry)) return false;  // a running job has its tree mounted
+  ReleaseUnmountedPins();
+  if (EntryPinned(MountedLockPath(keyed_, key))) return false;  // a running job has its tree mounted
+  ::unlink(MountedLockPath(keyed_, key).c_str());  // no new pin while we hold the key's lock
   const fs::path trash = keyed_ / ".trash" / (key + "." + UniqueSuffix());
   if (::rename(entry.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
     *error = "cannot move \"" + entry.string() + "\" to the trash: " + ErrnoText(errno);

@@ -4,8 +4,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 namespace kiln::cache {
@@ -19,13 +17,14 @@ std::string ErrnoText(int error) { return std::error_code(error, std::generic_ca
 // backslash, its escape) is not passed at all rather than escaped.
 bool FitsOptionString(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
 
-}  // namespace
-
+// Absolute, symlinks resolved where it exists: how the mount records it.
 fs::path MountSpelling(const fs::path& path) {
   std::error_code ec;
   fs::path spelled = fs::weakly_canonical(fs::absolute(path, ec), ec);
   return ec ? path.lexically_normal() : spelled;
 }
+
+}  // namespace
 
 std::string MountOverlay(const fs::path& lower, const fs::path& target, const fs::path& scratch) {
   const fs::path upper = scratch / "upper";
@@ -53,27 +52,5 @@ std::string MountOverlay(const fs::path& lower, const fs::path& target, const fs
 }
 
 void DetachMount(const fs::path& target) { ::umount2(target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW); }
-
-bool LowerLayerInUse(const fs::path& dir) {
-  const std::string prefix = "lowerdir=" + MountSpelling(dir).string();
-  std::ifstream info("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(info, line)) {
-    // "... - overlay kiln-cache rw,lowerdir=/x,upperdir=/y,workdir=/z"
-    const auto dash = line.find(" - overlay ");
-    if (dash == std::string::npos) continue;
-    std::istringstream fields(line.substr(dash + 11));
-    std::string source, super_options;
-    if (!(fields >> source >> super_options)) continue;
-    std::istringstream options(super_options);
-    std::string option;
-    while (std::getline(options, option, ',')) {
-      if (option.compare(0, prefix.size(), prefix) != 0) continue;
-      const char next = option.size() > prefix.size() ? option[prefix.size()] : '\0';
-      if (next == '\0' || next == '/' || next == ':') return true;
-    }
-  }
-  return false;
-}
 
 }  // namespace kiln::cache

@@ -8,6 +8,7 @@
 // mount is refused the caller copies instead. The engine detaches every mount under a
 // workspace before removing it (engine/src/workspace/mounts_under.hpp), so a mount made
 // here never outlives its job, even when the worker is killed (the next start's sweep).
+// While it exists, the entry is pinned against eviction (entry_pins.hpp).
 #pragma once
 
 #include <filesystem>
@@ -23,12 +24,5 @@ std::string MountOverlay(const std::filesystem::path& lower, const std::filesyst
 
 /// Detaches a mount at `target` if there is one (a path restored twice in one job).
 void DetachMount(const std::filesystem::path& target);
-
-/// True when some overlay on this machine has a lower layer at or below `dir`: its files
-/// must not be removed (overlayfs leaves the result of changing a lower layer undefined).
-bool LowerLayerInUse(const std::filesystem::path& dir);
-
-/// The spelling of `path` that mounts record: absolute, symlinks resolved where it exists.
-std::filesystem::path MountSpelling(const std::filesystem::path& path);
 
 }  // namespace kiln::cache

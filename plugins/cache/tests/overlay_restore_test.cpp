@@ -1,7 +1,10 @@
 // cache.restore of directories through a copy-on-write overlay (overlay_mount.hpp): the
 // job sees the saved tree, its writes never reach the store, an entry in use is not
 // evicted, and where no overlay can be mounted the tree is copied, saying why.
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +99,28 @@ TEST_F(OverlayRestoreTest, AnEntryAJobHasMountedIsNotEvictedUntilTheJobEnds) {
   EndJob();
   EXPECT_TRUE(store.Evict("npm-1", &error)) << error;
   EXPECT_FALSE(fs::exists(tree("npm-1")));
+}
+
+// Workers in other containers share the cache volume but not this mount namespace: what
+// keeps them from evicting a mounted entry is the pin's flock, not the mount table.
+TEST_F(OverlayRestoreTest, AProcessThatCannotSeeTheMountStillCannotEvictTheEntry) {
+  SaveSample("npm-1");
+  if (Restore("npm-1", "node_modules").outputs["mode"] != "overlay") GTEST_SKIP() << "no overlay here";
+  const pid_t child = ::fork();
+  if (child == 0) {
+    // A mount namespace of its own, without the job's overlay in it.
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::umount2(ws("node_modules").c_str(), MNT_DETACH) != 0 || !MountsUnder(ws("node_modules").string()).empty()) {
+      ::_exit(3);
+    }
+    std::string error;
+    ::_exit(KeyedStore(harness.build_cache_dir()).Evict("npm-1", &error) ? 1 : 0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: evicted while mounted; 3: could not set up the namespace";
+  EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
 }
 
 TEST_F(OverlayRestoreTest, TheUnpackedTreeCountsInTheEntrysSize) {
