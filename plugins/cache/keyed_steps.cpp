@@ -53,6 +53,14 @@ CopyOptions CopyOptionsFor(StepContext& ctx, const CacheConfig& config) {
   return options;
 }
 
+// Where overlays get their upper and work directories; empty when restores copy. In the
+// workspace, so the engine unmounts and removes them with it at the job's end; at its top,
+// beside the checkout, not in it.
+std::filesystem::path OverlayScratch(StepContext& ctx, const CacheConfig& config) {
+  if (!config.overlay_restore) return {};
+  return std::filesystem::path(ctx.workspace()) / ".kiln-overlays";
+}
+
 double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -73,9 +81,7 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
   KeyedStore store(ctx.build_cache_dir());
   RestoreOptions options;
   options.copy = CopyOptionsFor(ctx, config);
-  // In the workspace, so the engine unmounts and removes the overlays with it at the job's
-  // end; at its top, beside the checkout, not in it.
-  if (config.overlay_restore) options.overlay_scratch = std::filesystem::path(ctx.workspace()) / ".kiln-overlays";
+  options.overlay_scratch = OverlayScratch(ctx, config);
   const RestoreOutcome outcome = store.Restore(parsed.key, parsed.restore_keys, parsed.paths, options);
   for (const auto& warning : outcome.warnings) ctx.warn("cache.restore: " + warning);
   if (outcome.cancelled) return StepResult::Retryable("cache.restore: cancelled");
@@ -115,6 +121,7 @@ StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const Cache
   SaveOptions options;
   options.copy = CopyOptionsFor(ctx, config);
   options.durable = config.durable;
+  options.overlay_scratch = OverlayScratch(ctx, config);
   const SaveOutcome outcome = store.Save(parsed.key, parsed.paths, options);
 
   nlohmann::json out = {{"key", parsed.key}, {"bytes", outcome.bytes}, {"files", outcome.files}};
@@ -126,7 +133,8 @@ StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const Cache
     case SaveOutcome::Kind::saved:
       out["saved"] = true;
       out["status"] = "saved";
-      message = "saved \"" + parsed.key + "\": " + std::to_string(outcome.files) + " files, " + Megabytes(outcome.bytes);
+      message = "saved \"" + parsed.key + "\": " + std::to_string(outcome.files) + " files, " + Megabytes(outcome.bytes) +
+                (outcome.kept_as_trees ? " (kept as the tree of overlay restores)" : "");
       break;
     case SaveOutcome::Kind::exists:
       out["saved"] = false;

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "entry_pins.hpp"
+#include "entry_trees.hpp"
 #include "key_lock.hpp"
 #include "overlay_mount.hpp"
 #include "safe_paths.hpp"
@@ -27,7 +28,6 @@ namespace {
 constexpr const char* kManifestName = "manifest";
 constexpr const char* kPackName = "pack";
 constexpr const char* kLastUsedName = "last-used";
-constexpr const char* kTreesName = "trees";
 
 // Held shared while a job has the entry's trees mounted (entry_pins.hpp).
 fs::path MountedLockPath(const fs::path& keyed, const std::string& key) {
@@ -148,39 +148,21 @@ std::string SwapIntoPlace(const fs::path& temp, const fs::path& target) {
 }
 
 
-// The directory of path `slot` unpacked under the entry (made now if it is not yet),
-// for an overlay's lower layer. Two restorers may unpack at once: the first rename wins.
+// The tree of path `slot` (entry_trees.hpp), unpacked from the pack now unless one made in
+// this boot is there. Two restorers may unpack at once: the first to place its tree wins.
 CopyStatus EnsureTree(const fs::path& keyed, const fs::path& entry, int pack, const Manifest& manifest,
                       const std::vector<std::uint64_t>& offsets, const std::string& slot, const CopyOptions& options,
                       fs::path* tree) {
-  *tree = entry / kTreesName / slot;
-  struct stat st {};
-  if (::lstat(tree->c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+  *tree = TreePath(entry, slot);
+  if (CurrentTree(entry, slot, keyed / ".trash")) return {};
   const fs::path temp = keyed / ".tmp" / ("tree-" + UniqueSuffix());
   CopyStatus status = UnpackTree(pack, manifest.items, offsets, slot, temp, options);
-  if (!status.ok()) {
-    RemoveTree(temp);
-    return status;
+  std::string error;
+  if (status.ok() && !PlaceTree(entry, slot, temp, /*durable=*/false, &error) && !error.empty()) {
+    status = CopyStatus{CopyStatus::Kind::io, error};
   }
-  // Unlike the pack, nothing checks a tree when it is used: it goes to disk before it
-  // appears, so a crash cannot leave one with short files (once per entry, not per job).
-  if (const int fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
-    ::syncfs(fd);
-    ::close(fd);
-  }
-  if (::mkdir((entry / kTreesName).c_str(), 0755) != 0 && errno != EEXIST) {
-    const int e = errno;
-    RemoveTree(temp);
-    return CopyStatus{CopyStatus::Kind::io, "cannot create \"" + (entry / kTreesName).string() + "\": " + ErrnoText(e)};
-  }
-  if (::rename(temp.c_str(), tree->c_str()) != 0) {
-    const int e = errno;
-    RemoveTree(temp);
-    if (e != ENOTEMPTY && e != EEXIST) {
-      return CopyStatus{CopyStatus::Kind::io, "cannot move the unpacked tree to \"" + tree->string() + "\": " + ErrnoText(e)};
-    }
-  }
-  return {};
+  RemoveTree(temp);  // gone when placed; the loser's copy, or half a tree, otherwise
+  return status;
 }
 
 // Mounts every present path of the entry as an overlay of its tree. `copy_instead` is set
@@ -238,6 +220,39 @@ CopyStatus MountTrees(const fs::path& keyed, const std::string& key, int pack, c
     }
   }
   return {};
+}
+
+// After a save: moves each saved directory into the entry as its tree and mounts an overlay
+// of it back at its path, so the job sees the same files and the next restore finds the tree
+// made. A path where that cannot be done (another file system, no overlays here) is left as
+// it was; its tree is then unpacked by the first restore. True when every directory went.
+bool KeepAsTrees(const fs::path& keyed, const std::string& key, const std::vector<WorkspacePath>& paths,
+                 const Manifest& manifest, const SaveOptions& options) {
+  const fs::path entry = keyed / key;
+  bool all = true;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!manifest.present[i]) continue;
+    const std::string slot = std::to_string(i);
+    const fs::path& dir = paths[i].absolute;
+    struct stat st {};
+    std::string error;
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || CurrentTree(entry, slot, keyed / ".trash") ||
+        !PlaceTree(entry, slot, dir, options.durable, &error)) {
+      all = false;
+      continue;
+    }
+    error = MountOverlay(TreePath(entry, slot), dir, options.overlay_scratch / UniqueSuffix());
+    if (error.empty()) {
+      error = PinMountedEntry(MountedLockPath(keyed, key), dir);
+      if (!error.empty()) DetachMount(dir);
+    }
+    if (!error.empty()) {
+      ::rmdir(dir.c_str());  // the empty mount point, if the mount got that far
+      TakeBackTree(entry, slot, dir);
+      all = false;
+    }
+  }
+  return all;
 }
 
 }  // namespace
@@ -418,6 +433,14 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
   outcome.kind = SaveOutcome::Kind::saved;
   outcome.bytes = manifest.bytes;
   outcome.files = manifest.files;
+  if (!options.overlay_scratch.empty()) {
+    // Held while the trees are placed and pinned: eviction (exclusive, never waiting) skips.
+    KeyLock shared;
+    std::string ignored;
+    if (shared.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_SH, &ignored)) {
+      outcome.kept_as_trees = KeepAsTrees(keyed_, key, paths, manifest, options);
+    }
+  }
   return outcome;
 }
 
@@ -586,7 +609,7 @@ std::vector<KeyedStore::EntryInfo> KeyedStore::List() const {
     info.bytes = manifest.bytes;
     info.files = manifest.files;
     std::uint64_t tree_bytes = 0, tree_files = 0;  // the unpacked trees take their own room
-    TreeUsage(item.path() / kTreesName, &tree_bytes, &tree_files);
+    TreeUsage(item.path() / "trees", &tree_bytes, &tree_files);
     info.bytes += tree_bytes;
     info.last_used_unix = ModifiedUnix(item.path() / kLastUsedName);
     if (info.last_used_unix == 0) info.last_used_unix = ModifiedUnix(item.path() / kManifestName);

@@ -5,8 +5,8 @@
 //   keyed/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
 //   keyed/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
 //   keyed/<key>/last-used    its modification time is the entry's last use (eviction)
-//   keyed/<key>/trees/<n>    path n unpacked, made by the first overlay restore (see
-//                            overlay_mount.hpp); an entry is not evicted while mounted
+//   keyed/<key>/trees/<n>    path n as a directory tree, for overlay restores (see
+//                            entry_trees.hpp); an entry is not evicted while mounted
 //   keyed/.tmp/              entries being written (same file system: renamed into place)
 //   keyed/.trash/            entries being removed
 //   keyed/.locks/<key>.lock  flock: shared while restoring, exclusive while replacing
@@ -48,6 +48,8 @@ struct SaveOutcome {
   std::uint64_t bytes = 0;
   std::uint64_t files = 0;
   std::string message;  // why it failed, or a remark
+  /// The saved directories became the entry's trees, shown back through overlays.
+  bool kept_as_trees = false;
 };
 
 struct RestoreOutcome {
@@ -70,6 +72,10 @@ struct SaveOptions {
   /// Flush the entry's data to disk (syncfs) before it is renamed into place. Without it a
   /// crash can leave an entry whose files are short or empty, which then reads as a miss.
   bool durable = false;
+  /// Where to make overlays (as RestoreOptions). When set, each saved directory is moved
+  /// into the entry as its tree (entry_trees.hpp) and an overlay of it mounted back in its
+  /// place, so the next restore need not unpack it; empty: the workspace is left as it is.
+  std::filesystem::path overlay_scratch;
 };
 
 struct RestoreOptions {

@@ -29,6 +29,9 @@ class CachePluginTest : public ::testing::Test {
 /// cache.save and cache.restore of workspace paths.
 class KeyedCacheTest : public CachePluginTest {
  protected:
+  /// `restore: copy`: for tests of the pack and the copy, or of eviction's accounting;
+  /// overlay_restore_test.cpp is about the default, overlays.
+  void CopyOnly() { ASSERT_EQ(plugin->configure({{"restore", "copy"}}), ""); }
   std::filesystem::path ws(const std::string& name) const { return harness.workspace() / name; }
   StepResult Save(const std::string& key, const nlohmann::json& paths) {
     return Run("save", {{"key", key}, {"paths", paths}});

@@ -21,7 +21,10 @@ using testing::DescribeTree;
 using testing::MakeSampleTree;
 namespace fs = std::filesystem;
 
-using KeyedStepsTest = KeyedCacheTest;
+class KeyedStepsTest : public KeyedCacheTest {
+ protected:
+  void SetUp() override { CopyOnly(); }
+};
 
 TEST_F(KeyedStepsTest, ExactHitRestoresTheSameTree) {
   MakeSampleTree(ws("node_modules"));

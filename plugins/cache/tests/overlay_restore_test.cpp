@@ -123,23 +123,77 @@ TEST_F(OverlayRestoreTest, AProcessThatCannotSeeTheMountStillCannotEvictTheEntry
   EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
 }
 
-TEST_F(OverlayRestoreTest, TheUnpackedTreeCountsInTheEntrysSize) {
+TEST_F(OverlayRestoreTest, ASavedDirectoryBecomesTheTreeAndTheJobStillSeesItsFiles) {
+  MakeSampleTree(ws("node_modules"));
+  const std::string sample = DescribeTree(ws("node_modules"));
+  const StepResult saved = Save("npm-1", "node_modules");
+  ASSERT_TRUE(saved.ok()) << saved.message;
+  if (saved.message.find("kept as the tree") == std::string::npos) GTEST_SKIP() << "no overlay here: " << saved.message;
+  // The job goes on with the same files, now shown through an overlay of the entry's tree.
+  EXPECT_EQ(MountsUnder(ws("node_modules").string()).size(), 1u);
+  EXPECT_EQ(DescribeTree(ws("node_modules")), sample);
+  EXPECT_EQ(DescribeTree(tree("npm-1")), sample);
+  WriteFile(ws("node_modules/changed-after-the-save"), "x");
+  EXPECT_EQ(DescribeTree(tree("npm-1")), sample);
+  // The pack and the tree take room each (and the tree's marker a few bytes).
+  const std::uint64_t bytes = saved.outputs["bytes"];
+  EXPECT_GE(KeyedStore(harness.build_cache_dir()).List().at(0).bytes, 2 * bytes);
+  EXPECT_LE(KeyedStore(harness.build_cache_dir()).List().at(0).bytes, 2 * bytes + 100);
+
+  EndJob();
+  const StepResult restored = Restore("npm-1", "node_modules");
+  EXPECT_EQ(restored.outputs["mode"], "overlay") << restored.message;
+  EXPECT_EQ(DescribeTree(ws("node_modules")), sample);
+}
+
+TEST_F(OverlayRestoreTest, ATreeMadeInAnotherBootIsMadeAgainFromThePack) {
   SaveSample("npm-1");
-  KeyedStore store(harness.build_cache_dir());
-  const std::uint64_t packed = store.List().at(0).bytes;
-  if (Restore("npm-1", "node_modules").outputs["mode"] != "overlay") GTEST_SKIP() << "no overlay here";
-  EXPECT_EQ(store.List().at(0).bytes, 2 * packed);
+  if (!fs::exists(tree("npm-1"))) GTEST_SKIP() << "no overlay here";
+  // What a crash may leave: a tree whose data never reached the disk, from an earlier boot.
+  WriteFile(fs::path(tree("npm-1").string() + ".boot"), "4a1c6c1e-0000-4000-8000-000000000000\n");
+  ASSERT_EQ(RemoveTree(tree("npm-1") / "pkg"), "");
+  const StepResult restored = Restore("npm-1", "node_modules");
+  ASSERT_EQ(restored.outputs["mode"], "overlay") << restored.message;
+  EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
+  EXPECT_EQ(ReadFile(fs::path(tree("npm-1").string() + ".boot")), ReadFile("/proc/sys/kernel/random/boot_id"));
+}
+
+TEST_F(OverlayRestoreTest, ADirectoryOnAnotherFileSystemIsSavedAndLeftAsItWas) {
+  if (::mount("tmpfs", ws("").c_str(), "tmpfs", 0, "size=16m") != 0) GTEST_SKIP() << "cannot mount a tmpfs here";
+  MakeSampleTree(ws("node_modules"));
+  const std::string sample = DescribeTree(ws("node_modules"));
+  const StepResult saved = Save("npm-1", "node_modules");
+  ASSERT_TRUE(saved.ok()) << saved.message;
+  EXPECT_EQ(saved.message.find("kept as the tree"), std::string::npos) << saved.message;
+  EXPECT_TRUE(MountsUnder(ws("node_modules").string()).empty());
+  EXPECT_EQ(DescribeTree(ws("node_modules")), sample);
+  EXPECT_FALSE(fs::exists(tree("npm-1")));
 }
 
 TEST_F(OverlayRestoreTest, RestoreCopyInTheConfigCopies) {
+  CopyOnly();
   SaveSample("npm-1");
-  ASSERT_EQ(plugin->configure({{"restore", "copy"}}), "");
   const StepResult restored = Restore("npm-1", "node_modules");
   ASSERT_TRUE(restored.ok()) << restored.message;
   EXPECT_EQ(restored.outputs["mode"], "copy");
   EXPECT_TRUE(MountsUnder(harness.workspace().string()).empty());
   EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
   EXPECT_FALSE(fs::exists(tree("npm-1")));
+}
+
+// The restored path is a mount point now: a symlink a step planted there must not carry
+// the mount (or the copy) outside the workspace.
+TEST_F(OverlayRestoreTest, ASymlinkPlantedAtTheTargetIsNotFollowed) {
+  SaveSample("npm-1");
+  kiln::testing::TempDir outside("kiln-cache-outside");
+  fs::create_directory_symlink(outside.path(), ws("node_modules"));
+  const StepResult restored = Restore("npm-1", "node_modules");
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+  EXPECT_TRUE(MountsUnder(outside.path().string()).empty());
+  if (restored.ok()) {
+    EXPECT_FALSE(fs::is_symlink(ws("node_modules")));
+    EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
+  }
 }
 
 TEST_F(OverlayRestoreTest, AnEntryWithAFileIsCopiedAndSaysWhy) {
