@@ -32,6 +32,9 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   if [ "${KILN_DEMO_CLEANUP:-0}" = 1 ]; then
+    # What a worker that did not stop cleanly left mounted (cache restores) goes first.
+    awk -v d="$demo" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+      xargs -r -n1 umount -l 2>/dev/null || true
     chmod -R u+rwX "$demo" 2>/dev/null || true
     rm -rf "$demo"
   else

@@ -14,9 +14,9 @@
 #          worker and on two worker processes (pool WORKER_POOL each, default 2): time until
 #          the last job.succeeded. Each repository has been built once before (untimed).
 # Cold and warm alternate which side goes first. Prints a table (median, min–max), kiln's
-# and the plain script's time per phase, and writes the table to E2E_RESULTS (default
-# WORK/results.md) for docs/benchmarks/e2e.md. WORK (a temp dir) is removed at the end
-# unless KEEP=1.
+# and the plain script's time per phase, writes the table to E2E_RESULTS (default
+# WORK/results.md) and into docs/benchmarks/e2e.md between its markers (E2E_DOC: another
+# file, or empty for none). WORK (a temp dir) is removed at the end unless KEEP=1.
 set -euo pipefail
 build=$(cd "${1:?usage: bench/e2e/run.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
@@ -34,10 +34,19 @@ work=$(mktemp -d /tmp/kiln-bench-e2e-XXXXXX)
 results=${E2E_RESULTS:-$work/results.md}
 pids=()
 workers=()
+# A killed worker leaves its cache restores mounted (overlays) until a worker sweeps them.
+detach_mounts() {
+  local d
+  for d in "$@"; do
+    awk -v d="$d" '$5 == d || index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+      xargs -r -n1 umount -l 2>/dev/null || true
+  done
+}
 cleanup() {
   stop_workers
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  detach_mounts "$work"
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"; fi
 }
 stop_workers() {
@@ -110,7 +119,7 @@ reset_store() {  # BUILDAH_ARGS...: only the base image left
   "$sample" base-image "$@"
 }
 
-wipe() { chmod -R u+rwX "$@" 2>/dev/null || true; rm -rf "$@"; }
+wipe() { detach_mounts "$@"; chmod -R u+rwX "$@" 2>/dev/null || true; rm -rf "$@"; }
 
 reset_kiln() {  # every cache empty, only the base image in the store
   stop_workers
@@ -308,3 +317,22 @@ open(out, "w").write(text)
 print(text)
 PY
 echo "results written to $results"
+
+# The figures also go into the docs, between the markers of docs/benchmarks/e2e.md (E2E_DOC
+# names another file; E2E_DOC= leaves the docs alone). What the figures mean is written by hand.
+doc=${E2E_DOC-$here/../../docs/benchmarks/e2e.md}
+if [ -n "$doc" ] && grep -q '<!-- e2e-results:begin -->' "$doc" 2>/dev/null; then
+  python3 - "$doc" "$results" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$runs" "$concurrent_runs" "$pool" \
+    "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)" <<'PY'
+import re, sys
+doc, results, when, runs, cruns, pool, commit = sys.argv[1:8]
+block = (f"<!-- e2e-results:begin -->\n"
+         f"Measured {when} on commit {commit} by `CONCURRENT_RUNS={cruns} WORKER_POOL={pool} "
+         f"bench/e2e/run.sh BUILD {runs}` (written by the script):\n\n"
+         + open(results).read() + "<!-- e2e-results:end -->")
+text = open(doc).read()
+text = re.sub(r"<!-- e2e-results:begin -->.*?<!-- e2e-results:end -->", lambda _: block, text, flags=re.S)
+open(doc, "w").write(text)
+PY
+  echo "figures written to $doc"
+fi
