@@ -8,14 +8,15 @@
 #
 #   bench/buildah/run.sh BUILD_DIR [RUNS] [DRIVERS]      DRIVERS default: "vfs overlay"
 #
-# BUILD_DIR must hold bin/buildah_bench_driver:
-#   cmake --build BUILD_DIR -j2 --target buildah_bench_driver
+# BUILD_DIR is a configured build tree; the driver (not in the default target) is brought
+# up to date first, so the figures are those of the code checked out.
 set -euo pipefail
 
 build_dir=${1:?usage: run.sh BUILD_DIR [RUNS] [DRIVERS]}
 runs=${2:-5}
 drivers=${3:-vfs overlay}
 driver_bin="$build_dir/bin/buildah_bench_driver"
+cmake --build "$build_dir" --target buildah_bench_driver >/dev/null
 [ -x "$driver_bin" ] || { echo "missing $driver_bin (build target buildah_bench_driver)" >&2; exit 2; }
 command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
 command -v strace >/dev/null || { echo "strace is not installed" >&2; exit 2; }
