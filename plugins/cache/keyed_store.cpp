@@ -147,7 +147,6 @@ std::string SwapIntoPlace(const fs::path& temp, const fs::path& target) {
   return RemoveTree(aside);
 }
 
-
 // The tree of path `slot` (entry_trees.hpp), unpacked from the pack now unless one made in
 // this boot is there. Two restorers may unpack at once: the first to place its tree wins.
 CopyStatus EnsureTree(const fs::path& keyed, const fs::path& entry, int pack, const Manifest& manifest,
