@@ -49,6 +49,16 @@ int TryLock(const std::string& lock_path, bool create) {
   }
 }
 
+// Removes a workspace's directory with everything in it, its mounts detached first: a
+// recursive remove must never reach through a mount (mounts_under.hpp). "" or what could
+// not go; a mount that would not detach leaves the files alone.
+std::string RemoveWorkspaceDir(const std::string& path) {
+  if (std::string failed = UnmountEverythingUnder(path); !failed.empty()) return failed;
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  return ec ? "cannot remove " + path + ": " + ec.message() : std::string();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WorkspaceLease>> WorkspaceLease::Acquire(const std::string& root, const std::string& job_id,
@@ -73,25 +83,17 @@ Result<std::unique_ptr<WorkspaceLease>> WorkspaceLease::Acquire(const std::strin
   std::string holder = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, holder.data(), holder.size(), 0);
   std::unique_ptr<WorkspaceLease> lease(new WorkspaceLease(path, lock_path, fd));
-  // What an earlier attempt left (its process died) goes first, its mounts before its files.
-  if (std::string failed = UnmountEverythingUnder(path); !failed.empty()) return MakeError(failed);
-  fs::remove_all(path, ec);
-  if (ec) return MakeError("cannot empty " + path + ": " + ec.message());
+  // What an earlier attempt left (its process died) goes first.
+  if (std::string failed = RemoveWorkspaceDir(path); !failed.empty()) return MakeError(failed);
   fs::create_directories(path, ec);
   if (ec) return MakeError("cannot create " + path + ": " + ec.message());
   return lease;
 }
 
 WorkspaceLease::~WorkspaceLease() {
-  std::error_code ec;
   // Kept or not, nothing stays mounted: a kept workspace is for reading, not a mount leak.
-  if (std::string failed = UnmountEverythingUnder(path_); !failed.empty()) {
-    spdlog::warn("workspace {}: {}", path_, failed);
-  }
-  if (!keep_) {
-    fs::remove_all(path_, ec);
-    if (ec) spdlog::warn("cannot remove workspace {}: {}", path_, ec.message());
-  }
+  const std::string failed = keep_ ? UnmountEverythingUnder(path_) : RemoveWorkspaceDir(path_);
+  if (!failed.empty()) spdlog::warn("workspace {}: {}", path_, failed);
   // Unlinked while still locked: whoever opened the old file finds it gone and retries.
   ::unlink(lock_path_.c_str());
   ::close(fd_);
@@ -115,15 +117,10 @@ WorkspaceSweep SweepAbandonedWorkspaces(const std::string& root) {
       if (errno == EWOULDBLOCK) ++sweep.in_use;
       continue;
     }
-    const fs::path workspace = fs::path(root) / job_id;
-    std::error_code remove_error;
-    if (std::string failed = UnmountEverythingUnder(workspace.string()); !failed.empty()) {
-      spdlog::warn("abandoned workspace {}: {}", workspace.string(), failed);
-    }
-    fs::remove_all(workspace, remove_error);
-    if (remove_error) {
+    const std::string workspace = (fs::path(root) / job_id).string();
+    if (std::string failed = RemoveWorkspaceDir(workspace); !failed.empty()) {
       ++sweep.failed;
-      spdlog::warn("cannot remove abandoned workspace {}: {}", workspace.string(), remove_error.message());
+      spdlog::warn("abandoned workspace {}: {}", workspace, failed);
     } else {
       ++sweep.removed;
       ::unlink(lock_file.c_str());
