@@ -5,9 +5,10 @@
 
 #include <cerrno>
 #include <fstream>
-#include <system_error>
 
+#include "errno_text.hpp"
 #include "tree_copy.hpp"
+#include "unique_suffix.hpp"
 
 namespace kiln::cache {
 namespace fs = std::filesystem;
@@ -15,8 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kDurable = "durable";
-
-std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
 
 const std::string& BootId() {
   static const std::string id = [] {
@@ -48,7 +47,7 @@ bool CurrentTree(const fs::path& entry, const std::string& slot, const fs::path&
   const std::string marker = ReadMarker(entry, slot);
   if (!BootId().empty() && (marker == BootId() || marker == kDurable)) return true;
   // From another boot (PlaceTree never leaves a tree without its marker): made again.
-  const fs::path aside = trash_dir / ("tree-" + std::to_string(::getpid()) + "-" + std::to_string(st.st_ino));
+  const fs::path aside = trash_dir / ("tree-" + UniqueSuffix());
   if (::rename(tree.c_str(), aside.c_str()) == 0) RemoveTree(aside);
   return false;
 }
@@ -64,7 +63,7 @@ bool PlaceTree(const fs::path& entry, const std::string& slot, const fs::path& d
   // The marker first, so a tree is never in place without one; written aside and renamed,
   // so a reader never sees it half written while another placer rewrites it.
   const fs::path marker = MarkerPath(entry, slot);
-  const fs::path temp = marker.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(::gettid());
+  const fs::path temp = marker.string() + ".tmp-" + UniqueSuffix();
   {
     std::ofstream out(temp, std::ios::trunc);
     out << (durable ? kDurable : BootId()) << "\n";

@@ -6,14 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
+
+#include "errno_text.hpp"
 
 namespace kiln::cache {
 namespace fs = std::filesystem;
-
-namespace {
-std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
-}  // namespace
 
 KeyLock::~KeyLock() {
   if (fd_ >= 0) ::close(fd_);  // closing releases the flock

@@ -7,18 +7,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <random>
 #include <set>
 #include <system_error>
 
 #include "entry_pins.hpp"
 #include "entry_trees.hpp"
+#include "errno_text.hpp"
 #include "key_lock.hpp"
 #include "overlay_mount.hpp"
 #include "safe_paths.hpp"
+#include "unique_suffix.hpp"
 
 namespace kiln::cache {
 namespace fs = std::filesystem;
@@ -32,16 +32,6 @@ constexpr const char* kLastUsedName = "last-used";
 // Held shared while a job has the entry's trees mounted (entry_pins.hpp).
 fs::path MountedLockPath(const fs::path& keyed, const std::string& key) {
   return keyed / ".locks" / (key + ".mounted");
-}
-
-std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
-
-// A name no other thread or process on this machine picks at the same time.
-std::string UniqueSuffix() {
-  static std::atomic<std::uint64_t> counter{0};
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  return std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
-         std::to_string(random() % 1000000);
 }
 
 bool ReadWhole(const fs::path& path, std::string* out) {

@@ -6,22 +6,22 @@
 #include <cerrno>
 #include <system_error>
 
+#include "errno_text.hpp"
+
 namespace kiln::cache {
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
-
 // overlayfs splits its options at ',' and lowerdir at ':'; a path with either (or a
 // backslash, its escape) is not passed at all rather than escaped.
 bool FitsOptionString(const std::string& path) { return path.find_first_of(",:\\") == std::string::npos; }
 
-// Absolute, symlinks resolved where it exists: how the mount records it.
-fs::path MountSpelling(const fs::path& path) {
+// Absolute: the kernel reads a relative option path against our working directory.
+std::string Absolute(const fs::path& path) {
   std::error_code ec;
-  fs::path spelled = fs::weakly_canonical(fs::absolute(path, ec), ec);
-  return ec ? path.lexically_normal() : spelled;
+  const fs::path absolute = fs::absolute(path, ec);
+  return (ec ? path : absolute).lexically_normal().string();
 }
 
 }  // namespace
@@ -36,9 +36,9 @@ std::string MountOverlay(const fs::path& lower, const fs::path& target, const fs
   if (::mkdir(target.c_str(), 0755) != 0 && errno != EEXIST) {
     return "cannot create \"" + target.string() + "\": " + ErrnoText(errno);
   }
-  const std::string lower_text = MountSpelling(lower).string();
-  const std::string upper_text = MountSpelling(upper).string();
-  const std::string work_text = MountSpelling(work).string();
+  const std::string lower_text = Absolute(lower);
+  const std::string upper_text = Absolute(upper);
+  const std::string work_text = Absolute(work);
   for (const std::string* path : {&lower_text, &upper_text, &work_text}) {
     if (!FitsOptionString(*path)) return "\"" + *path + "\" has a ',', ':' or '\\', which overlay options cannot hold";
   }

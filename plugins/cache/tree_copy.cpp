@@ -12,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "errno_text.hpp"
 #include "safe_paths.hpp"
 
 namespace kiln::cache {
@@ -37,8 +38,6 @@ class Fd {
  private:
   int fd_;
 };
-
-std::string ErrnoText(int error) { return std::error_code(error, std::generic_category()).message(); }
 
 CopyStatus Fail(CopyStatus::Kind kind, std::string message) { return CopyStatus{kind, std::move(message)}; }
 
