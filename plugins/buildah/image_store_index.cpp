@@ -1,10 +1,8 @@
 #include "image_store_index.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <random>
