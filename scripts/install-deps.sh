@@ -17,6 +17,9 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev
   # the real parts the engine drives and the tests start
   nats-server buildah busybox-static
+  # the job sandbox: every process a job starts runs in bubblewrap; slirp4netns gives a
+  # step that asks for "egress" outbound network without the host's loopback
+  bubblewrap slirp4netns
   # the TLS test of the NATS connection makes its certificate with the openssl CLI
   openssl
   # the demo and the benchmarks pick free ports and summarize figures with python3

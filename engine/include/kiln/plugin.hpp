@@ -32,7 +32,7 @@
 namespace kiln {
 
 /// Bumped whenever Plugin, StepContext, StepResult or the process types change shape.
-inline constexpr int kPluginAbiVersion = 1;
+inline constexpr int kPluginAbiVersion = 2;
 
 class Plugin {
  public:

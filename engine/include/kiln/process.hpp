@@ -13,6 +13,33 @@
 
 namespace kiln {
 
+/// Where a process runs (docs/security.md).
+enum class Isolation {
+  /// Inside the job sandbox: as `sandbox.uid`, in its own user, PID, mount, IPC, UTS and
+  /// network namespaces, seeing the system read-only, the job's workspace, a private /tmp
+  /// and `ProcessSpec::mounts`, nothing else. For anything that may run the repository's
+  /// code: package manager installs, build tools, `kiln.exec`.
+  job,
+  /// As the worker itself. Only for a plugin's own trusted tool that needs the worker's
+  /// state (buildah's image store, git's mirrors) and treats the repository's files as data,
+  /// never as code it runs on the host. A plugin choosing this owns that promise.
+  worker,
+};
+
+/// What a sandboxed process may reach over the network.
+enum class Network {
+  /// No network at all (a loopback of its own): builds and tests.
+  none,
+  /// Outbound only, through slirp4netns, never the host's loopback: installs that download.
+  egress,
+};
+
+/// A host directory or file shown inside the sandbox at the same path.
+struct SandboxMount {
+  std::string path;
+  bool writable = false;
+};
+
 struct ProcessSpec {
   /// argv[0] is looked up in PATH; no shell is involved.
   std::vector<std::string> argv;
@@ -27,6 +54,13 @@ struct ProcessSpec {
   bool log_output = true;
   /// How many bytes of the end of the output to keep in ProcessResult::output_tail.
   std::size_t tail_bytes = 16 * 1024;
+  /// Job sandbox by default: see Isolation.
+  Isolation isolation = Isolation::job;
+  /// With Isolation::job: the network the process gets.
+  Network network = Network::none;
+  /// With Isolation::job: what it sees besides the system and the workspace, such as the
+  /// language caches it was given (kiln/dependency_caches.hpp). Each path must exist.
+  std::vector<SandboxMount> mounts;
 };
 
 struct ProcessResult {

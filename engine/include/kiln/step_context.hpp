@@ -51,6 +51,10 @@ class StepContext {
   /// Redacts `value` from every log, event, state and error from now on (a credential
   /// a plugin obtained some other way).
   virtual void add_redaction(std::string_view value) = 0;
+  /// True when `value` contains a configured secret or a value registered for redaction,
+  /// so a plugin can keep it from places redaction cannot follow (a registry host in a FROM
+  /// line, a command line any local user can read).
+  virtual bool is_secret(std::string_view value) const = 0;
 };
 
 }  // namespace kiln

@@ -51,4 +51,8 @@ void RuntimeStepContext::add_redaction(std::string_view value) {
   if (resources_.redactor) resources_.redactor->add(value);
 }
 
+bool RuntimeStepContext::is_secret(std::string_view value) const {
+  return resources_.redactor != nullptr && resources_.redactor->contains_secret(value);
+}
+
 }  // namespace kiln

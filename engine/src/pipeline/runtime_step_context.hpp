@@ -62,6 +62,7 @@ class RuntimeStepContext final : public StepContext {
   ProcessResult run(const ProcessSpec& spec) override;
   std::optional<std::string> secret(std::string_view name) override;
   void add_redaction(std::string_view value) override;
+  bool is_secret(std::string_view value) const override;
 
  private:
   const JobResources& resources_;

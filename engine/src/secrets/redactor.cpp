@@ -76,6 +76,14 @@ std::string Redactor::redact(std::string_view text) const {
   return out;
 }
 
+bool Redactor::contains_secret(std::string_view text) const {
+  std::shared_lock lock(mutex_);
+  for (const auto& secret : secrets_) {
+    if (text.find(secret) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 void Redactor::redact_json(nlohmann::json& value) const {
   if (value.is_string()) {
     value = redact(value.get_ref<const std::string&>());

@@ -23,6 +23,8 @@ class Redactor {
   /// destroy every log line and protect nothing.
   void add(std::string_view secret);
   std::string redact(std::string_view text) const;
+  /// True when `text` contains a registered value (URL credentials aside).
+  bool contains_secret(std::string_view text) const;
   /// Redacts every string (and every object key) inside `value`, in place.
   void redact_json(nlohmann::json& value) const;
   /// Redacts only URL credentials (no registered values): for places that must not

@@ -306,6 +306,12 @@ class RawRecordingContext final : public StepContext {
     return it->second;
   }
   void add_redaction(std::string_view value) override { redactions_.emplace_back(value); }
+  bool is_secret(std::string_view value) const override {
+    for (const auto& [name, secret] : secrets_) {
+      if (value.find(secret) != std::string_view::npos) return true;
+    }
+    return false;
+  }
 
   const std::string& said() const { return said_; }
   const std::vector<std::string>& redactions() const { return redactions_; }
