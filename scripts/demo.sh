@@ -27,6 +27,9 @@ kiln="$(cd "$build_dir" && pwd)/bin/kiln"
 
 demo=${KILN_DEMO_DIR:-$(mktemp -d /tmp/kiln-demo-XXXXXX)}
 mkdir -p "$demo"
+# The job sandbox runs a job's processes as an unprivileged uid: it must be able to enter the
+# directories above the workspace and the build cache (not list them).
+chmod 711 "$demo"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

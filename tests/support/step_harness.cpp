@@ -41,7 +41,7 @@ StepResult StepHarness::run(Plugin& plugin, std::string_view step, const nlohman
   });
 
   JobResources resources{job, workspace().string(), code_cache_dir().string(), build_cache_dir().string(),
-                         &secrets, &redactor_, {}};
+                         &secrets, &redactor_, nullptr, {}};
   CancellationToken step_stop(&cancel_);
   step_stop.set_timeout(timeout);
   StepReporter reporter;

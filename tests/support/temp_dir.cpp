@@ -1,5 +1,6 @@
 #include "support/temp_dir.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,10 @@ TempDir::TempDir(const std::string& prefix) {
   std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
   path_ = pattern;
+  // Searchable (not listable) by others: the job sandbox's processes run as an unprivileged
+  // uid, which must be able to reach a workspace below this directory, as on a real machine
+  // (/var/lib/kiln/work).
+  ::chmod(path_.c_str(), 0711);
 }
 
 TempDir::~TempDir() {

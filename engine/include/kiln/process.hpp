@@ -72,10 +72,12 @@ struct ProcessResult {
   int signal = 0;
   bool timed_out = false;   // its own timeout or the step's deadline passed
   bool cancelled = false;   // the job or step was cancelled
+  /// Set when kiln stopped it for another reason, saying why (the job's disk quota).
+  std::string stopped_by;
   /// The last `tail_bytes` of the output, redacted.
   std::string output_tail;
 
-  bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled; }
+  bool ok() const { return started && exit_code == 0 && !timed_out && !cancelled && stopped_by.empty(); }
 };
 
 }  // namespace kiln

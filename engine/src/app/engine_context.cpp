@@ -3,8 +3,32 @@
 #include <filesystem>
 
 #include "log/logging.hpp"
+#include "sandbox/sandbox_probe.hpp"
 
 namespace kiln {
+
+namespace {
+
+Result<std::optional<SandboxPolicy>> SetUpSandbox(const Config& config) {
+  if (!config.sandbox.enabled) {
+    Log(spdlog::level::warn,
+        "sandbox.enabled is false: every process a job starts (installs, builds, kiln.exec) runs with kiln's own "
+        "privileges, environment and network; only for repositories whose every author you trust (docs/security.md)");
+    return std::optional<SandboxPolicy>();
+  }
+  const std::string config_file = config.source == "built-in defaults" ? std::string() : config.source;
+  auto policy = MakeSandboxPolicy(config.sandbox, PrivateFilesOf(config, config_file));
+  if (!policy) return MakeError(policy.error());
+  const std::string workspace_root = ResolveConfigPath(config, config.build.workspace_path);
+  std::error_code ec;
+  std::filesystem::create_directories(workspace_root, ec);
+  if (ec) return MakeError("build.workspace_path: cannot create " + workspace_root + ": " + ec.message());
+  std::string problem = ProbeSandbox(policy.value(), workspace_root);
+  if (!problem.empty()) return MakeError("sandbox: " + problem);
+  return std::optional<SandboxPolicy>(std::move(policy.value()));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<EngineContext>> SetUpEngine(const GlobalOptions& options, const EngineSetup& setup) {
   EnvLookup env = ProcessEnvironment();
@@ -37,6 +61,11 @@ Result<std::unique_ptr<EngineContext>> SetUpEngine(const GlobalOptions& options,
         return MakeError(message);
       }
     }
+  }
+  if (setup.sandbox) {
+    auto sandbox = SetUpSandbox(engine->config);
+    if (!sandbox) return MakeError(sandbox.error());
+    engine->sandbox = std::move(sandbox.value());
   }
   return engine;
 }

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "plugin_host/plugin_host.hpp"
+#include "sandbox/sandbox_policy.hpp"
 #include "secrets/redactor.hpp"
 #include "secrets/secret_store.hpp"
 #include "util/result.hpp"
@@ -26,12 +27,17 @@ struct EngineContext {
   Redactor redactor;
   std::unique_ptr<SecretStore> secrets;
   std::unique_ptr<PluginHost> plugins;
+  /// Every process of a job runs under it; unset when sandbox.enabled is false (or the
+  /// command runs no jobs).
+  std::optional<SandboxPolicy> sandbox;
 };
 
 struct EngineSetup {
   bool load_plugins = true;
   /// Plugin problems (bad files) are reported as warnings; config errors of plugins fail.
   bool configure_plugins = true;
+  /// The command runs jobs: set up and probe the job sandbox (or warn that it is off).
+  bool sandbox = false;
 };
 
 /// Loads config (file, env), sets up logging, secrets and plugins. The error names what is

@@ -82,6 +82,7 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_flag("-v,--verbose", options->verbose, "log at the configured level (default for run: warnings only)");
   cmd->callback([options, &global, &exit_code] {
     EngineSetup setup;
+    setup.sandbox = true;
     auto engine = SetUpEngine(global, setup);
     if (!engine) {
       std::cerr << "kiln run: " << engine.error() << "\n";
@@ -148,6 +149,7 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
 
     JobRunnerDeps deps{&ctx.config, ctx.plugins.get(), ctx.secrets.get(), &ctx.redactor,
                        ctx.config.worker.id.empty() ? "local" : ctx.config.worker.id};
+    deps.sandbox = ctx.sandbox ? &*ctx.sandbox : nullptr;
     JobRunner runner(deps);
     JobOutcome outcome = runner.run(job, *sink, cancel, options->pipeline);
     g_run_token.store(nullptr);

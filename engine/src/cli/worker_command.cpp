@@ -25,6 +25,7 @@ namespace {
 int RunWorker(const GlobalOptions& global) {
   SignalWaiter signals("worker");  // before any thread exists, so all inherit the mask
   EngineSetup setup;
+  setup.sandbox = true;
   auto engine = SetUpEngine(global, setup);
   if (!engine) {
     std::cerr << "kiln worker: " << engine.error() << "\n";
@@ -66,6 +67,7 @@ int RunWorker(const GlobalOptions& global) {
   deps.secrets = ctx.secrets.get();
   deps.redactor = &ctx.redactor;
   deps.worker_id = worker_id;
+  deps.sandbox = ctx.sandbox ? &*ctx.sandbox : nullptr;
   deps.defer_workspace_removal = true;  // removed after job.succeeded/failed is out (worker.cpp)
   JobRunner runner(deps);
   auto telemetry = WorkerTelemetry::Start(ctx, *conn);  // outlives the worker, which feeds it

@@ -56,6 +56,24 @@ struct BuildConfig {
   bool allow_file_urls = false;   // file:// repository URLs in jobs from NATS
 };
 
+/// `sandbox:`: the job sandbox every process of a job runs in (docs/security.md).
+struct SandboxConfig {
+  bool enabled = true;      // false: a warning at start, and jobs run with the worker's privileges
+  int uid = 61000;          // the job's processes run as this uid/gid (when kiln runs as root)
+  int gid = 61000;
+  std::string bwrap = "bwrap";              // bubblewrap, looked up in PATH
+  std::string slirp4netns = "slirp4netns";  // for steps with network = "egress"
+  /// Hidden inside the sandbox even where the system is visible (/etc is): kiln's config
+  /// file and every file a `file:` secret or nats.* names are hidden without being listed.
+  std::vector<std::string> private_paths = {"/etc/kiln", "/etc/shadow", "/etc/gshadow", "/etc/ssh",
+                                            "/etc/ssl/private", "/etc/containers/auth.json", "/etc/sudoers",
+                                            "/etc/sudoers.d"};
+  /// Shown read-only besides /usr and /etc (a toolchain in /opt).
+  std::vector<std::string> read_only_paths;
+  std::uint64_t disk_quota = 20ull << 30;  // bytes a job's workspace may hold
+  int max_processes = 4096;                // RLIMIT_NPROC of the sandbox uid
+};
+
 struct PipelinesConfig {
   std::string dir = "pipelines";
   bool allow_repo_scripts = false;
@@ -101,6 +119,7 @@ struct Config {
   PluginsConfig plugins;
   LoggingConfig logging;
   GatewayConfig gateway;
+  SandboxConfig sandbox;
   std::map<std::string, std::string> secrets;           // name -> "env:VAR" | "file:PATH"
   std::map<std::string, nlohmann::json> plugin_sections;  // top-level sections for plugins
   std::vector<ScheduleConfig> schedules;                   // `schedules:`, in file order

@@ -16,6 +16,7 @@ using config_value::Input;
 
 constexpr std::uint64_t kMinMemoryLimit = 1ull << 20;
 constexpr std::uint64_t kMinInstructionLimit = 1000;
+constexpr std::uint64_t kMinDiskQuota = 1ull << 20;
 
 Result<bool> SetString(std::string& field, const Input& input, bool required = false) {
   auto value = config_value::ReadString(input);
@@ -73,6 +74,17 @@ Result<bool> SetCount(std::uint64_t& field, const Input& input, std::uint64_t mi
 Result<bool> SetList(std::vector<std::string>& field, const Input& input) {
   auto value = config_value::ReadStringList(input);
   if (!value) return MakeError(value.error());
+  field = std::move(value).value();
+  return true;
+}
+
+// Paths shown in or hidden from the sandbox: relative ones would depend on where kiln runs.
+Result<bool> SetAbsolutePaths(std::vector<std::string>& field, const Input& input) {
+  auto value = config_value::ReadStringList(input);
+  if (!value) return MakeError(value.error());
+  for (const auto& path : value.value()) {
+    if (path.empty() || path.front() != '/') return MakeError("must hold absolute paths, got '" + path + "'");
+  }
   field = std::move(value).value();
   return true;
 }
@@ -235,6 +247,19 @@ std::vector<CoreKey> MakeCoreKeys() {
        }},
       {"logging", "format", [](Config& c, const Input& in) { return SetOneOf(c.logging.format, in, {"json", "text"}); }},
 
+      {"sandbox", "enabled", [](Config& c, const Input& in) { return SetBool(c.sandbox.enabled, in); }},
+      {"sandbox", "uid", [](Config& c, const Input& in) { return SetInt(c.sandbox.uid, in, 1, 2147483646); }},
+      {"sandbox", "gid", [](Config& c, const Input& in) { return SetInt(c.sandbox.gid, in, 1, 2147483646); }},
+      {"sandbox", "bwrap", [](Config& c, const Input& in) { return SetString(c.sandbox.bwrap, in, true); }},
+      {"sandbox", "slirp4netns", [](Config& c, const Input& in) { return SetString(c.sandbox.slirp4netns, in, true); }},
+      {"sandbox", "private_paths", [](Config& c, const Input& in) { return SetAbsolutePaths(c.sandbox.private_paths, in); }},
+      {"sandbox", "read_only_paths",
+       [](Config& c, const Input& in) { return SetAbsolutePaths(c.sandbox.read_only_paths, in); }},
+      {"sandbox", "disk_quota",
+       [](Config& c, const Input& in) { return SetSize(c.sandbox.disk_quota, in, kMinDiskQuota); }},
+      {"sandbox", "max_processes",
+       [](Config& c, const Input& in) { return SetInt(c.sandbox.max_processes, in, 16, 1 << 22); }},
+
       {"gateway", "address", [](Config& c, const Input& in) { return SetString(c.gateway.address, in, true); }},
       {"gateway", "port", [](Config& c, const Input& in) { return SetInt(c.gateway.port, in, 1, 65535); }},
       {"gateway", "webhook_secret",
@@ -258,7 +283,8 @@ const std::vector<CoreKey>& CoreKeys() {
 
 const std::vector<std::string_view>& CoreSections() {
   static const std::vector<std::string_view> sections = {"nats",    "worker",  "build",   "pipelines",
-                                                         "plugins", "logging", "secrets", "gateway"};
+                                                         "plugins", "logging", "secrets", "gateway",
+                                                         "sandbox"};
   return sections;
 }
 

@@ -73,6 +73,7 @@ JobOutcome JobRunner::run(const Job& job, EventSink& sink, CancellationToken& ca
   resources.build_cache_dir = Resolve(config.build.build_cache_path, config.base_dir);
   resources.secrets = deps_.secrets;
   resources.redactor = deps_.redactor;
+  resources.sandbox = deps_.sandbox;
   // The lease and the directories are taken on first use (a process, a plugin step,
   // kiln.exists): a job of pure Lua steps touches no disk. Making and removing them was a
   // third of a no-op job's worker CPU (docs/benchmarks/worker.md).

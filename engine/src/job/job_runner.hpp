@@ -20,6 +20,7 @@ namespace kiln {
 class PluginHost;
 class Redactor;
 class SecretStore;
+struct SandboxPolicy;
 
 enum class JobStatus { succeeded, failed, cancelled, timed_out };
 std::string_view to_string(JobStatus status);
@@ -48,6 +49,8 @@ struct JobRunnerDeps {
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
   std::string worker_id;
+  /// The job sandbox (EngineContext::sandbox); null runs processes unsandboxed.
+  const SandboxPolicy* sandbox = nullptr;
   /// Hand the workspace to the caller at the end of a job instead of deleting it before returning:
   /// deleting a build's tree (node_modules alone is thousands of files) took seconds under
   /// load, and the worker publishes the terminal event only after run() returns.

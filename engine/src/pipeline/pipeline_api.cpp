@@ -133,6 +133,10 @@ int ExecBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& fra
   lua_setfield(L, -2, "output_tail");
   lua_pushboolean(L, result.timed_out);
   lua_setfield(L, -2, "timed_out");
+  if (!result.stopped_by.empty()) {
+    lua_pushlstring(L, result.stopped_by.data(), result.stopped_by.size());
+    lua_setfield(L, -2, "stopped_by");
+  }
   if (result.signal != 0) {
     lua_pushinteger(L, result.signal);
     lua_setfield(L, -2, "signal");
@@ -180,8 +184,13 @@ int LuaExec(lua_State* L) {
       auto timeout = DurationFromJson(value, "kiln.exec: timeout");
       if (!timeout) problem = timeout.error();
       else call.spec.timeout = timeout.value();
+    } else if (key == "network") {
+      // Builds and tests get none; an install that downloads asks for egress.
+      if (value == "none") call.spec.network = Network::none;
+      else if (value == "egress") call.spec.network = Network::egress;
+      else problem = "kiln.exec: network must be \"none\" or \"egress\", got " + value.dump();
     } else {
-      problem = "kiln.exec: unknown field '" + key + "' (cmd, cwd, env, timeout)";
+      problem = "kiln.exec: unknown field '" + key + "' (cmd, cwd, env, timeout, network)";
     }
     if (!problem.empty()) break;
   }

@@ -1,6 +1,7 @@
 #include "pipeline/runtime_step_context.hpp"
 
 #include "process/process_runner.hpp"
+#include "sandbox/sandboxed_run.hpp"
 #include "secrets/redactor.hpp"
 #include "secrets/secret_store.hpp"
 
@@ -39,6 +40,9 @@ ProcessResult RuntimeStepContext::run(const ProcessSpec& spec) {
   options.on_line = [this](std::string_view line) {
     if (reporter_.log) reporter_.log(line);
   };
+  if (spec.isolation == Isolation::job && resources_.sandbox != nullptr) {
+    return RunSandboxed(*resources_.sandbox, resources_.workspace, spec, std::move(options));
+  }
   return RunProcess(spec, options);
 }
 

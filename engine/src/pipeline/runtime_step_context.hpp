@@ -14,6 +14,7 @@ namespace kiln {
 
 class Redactor;
 class SecretStore;
+struct SandboxPolicy;
 
 /// Why a job's workspace could not be made ready; an empty `error` means it is.
 struct WorkspaceReadiness {
@@ -29,6 +30,8 @@ struct JobResources {
   std::string build_cache_dir;
   const SecretStore* secrets = nullptr;
   Redactor* redactor = nullptr;
+  /// The job sandbox every Isolation::job process runs in; null: none (sandbox.enabled false).
+  const SandboxPolicy* sandbox = nullptr;
   /// Makes the workspace (and the cache roots) ready the first time something needs it, so a
   /// job of pure Lua steps takes no lease and touches no disk. Unset: they exist already.
   std::function<WorkspaceReadiness()> prepare_workspace;

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -154,6 +156,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   std::unique_ptr<ProcessCgroup> cgroup = ProcessCgroup::Create();
   const char* cgroup_procs = cgroup ? cgroup->procs_file().c_str() : nullptr;
   const pid_t parent = ::getpid();
+  const ChildSetup& child = options.child;
 
   const pid_t pid = ::fork();
   if (pid < 0) {
@@ -191,6 +194,22 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
       for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // kernels before 5.11
     }
+    for (int fd : child.inherited_fds) ::fcntl(fd, F_SETFD, 0);
+    if (child.max_processes > 0) {
+      const rlimit limit{child.max_processes, child.max_processes};
+      ::setrlimit(RLIMIT_NPROC, &limit);
+    }
+    if (child.max_file_size > 0) {
+      const rlimit limit{child.max_file_size, child.max_file_size};
+      ::setrlimit(RLIMIT_FSIZE, &limit);
+    }
+    // Groups, then gid, then uid: once the uid is dropped the others can no longer change.
+    if (child.switch_user && (::setgroups(0, nullptr) != 0 || ::setresgid(child.gid, child.gid, child.gid) != 0 ||
+                              ::setresuid(child.uid, child.uid, child.uid) != 0)) {
+      int err = errno;
+      (void)!::write(exec_error[1], &err, sizeof err);
+      ::_exit(127);
+    }
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) {
       int err = errno;
       (void)!::write(exec_error[1], &err, sizeof err);
@@ -216,6 +235,17 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     result.error = "cannot start " + spec.argv[0] + ": " + std::strerror(child_errno);
     return result;
   }
+  if (options.after_start) {
+    std::string error = options.after_start(pid);
+    if (!error.empty()) {
+      KillGroup(pid, SIGKILL);
+      if (cgroup) cgroup->KillAll();
+      ::waitpid(pid, nullptr, 0);
+      ::close(output[0]);
+      result.error = std::move(error);
+      return result;
+    }
+  }
   result.started = true;
 
   const Clock::time_point own_deadline =
@@ -236,6 +266,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   int status = 0;
   bool terminating = false;
   Clock::time_point kill_at = Clock::time_point::max();  // when SIGKILL follows the SIGTERM sent
+  Clock::time_point next_watch = Clock::now() + options.watch_interval;
   char buffer[16384];
   // Readable once the process has exited: the poll below wakes for its exit at once rather
   // than at its next 50 ms tick (up to 50 ms per process, a few % of a short build step).
@@ -268,6 +299,16 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
       break;
     }
 
+    if (!terminating && options.watchdog && Clock::now() >= next_watch) {
+      result.stopped_by = options.watchdog();
+      next_watch = Clock::now() + options.watch_interval;
+      if (!result.stopped_by.empty()) {
+        // Nothing to wait for: what it writes is the problem.
+        KillGroup(pid, SIGKILL);
+        if (cgroup) cgroup->KillAll();
+        terminating = true;
+      }
+    }
     if (!terminating) {
       StopReason reason = options.stop ? options.stop->stop_reason() : StopReason::none;
       if (reason == StopReason::none && Clock::now() >= own_deadline) reason = StopReason::timed_out;
@@ -312,6 +353,11 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   } else if (WIFSIGNALED(status)) {
     result.exit_code = -1;
     result.signal = WTERMSIG(status);
+  }
+  if (!result.stopped_by.empty()) {
+    const std::string note = "kiln: stopped: " + result.stopped_by;
+    emit_line(note);
+    tail.append(note + "\n");
   }
   result.output_tail = options.redactor ? options.redactor->redact(tail.take()) : tail.take();
   return result;

@@ -9,10 +9,12 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kiln/process.hpp"
 #include "util/cancellation.hpp"
@@ -20,6 +22,20 @@
 namespace kiln {
 
 class Redactor;
+
+/// What the child does between fork and exec besides the usual (sandbox/sandboxed_run.hpp
+/// sets it). Plain data: after fork only async-signal-safe calls are allowed.
+struct ChildSetup {
+  /// Descriptors the started program inherits (everything else is closed on exec).
+  std::vector<int> inherited_fds;
+  /// Run as uid/gid with no supplementary groups (kiln runs as root).
+  bool switch_user = false;
+  unsigned uid = 0;
+  unsigned gid = 0;
+  /// RLIMIT_NPROC and RLIMIT_FSIZE; 0 leaves a limit as it is.
+  std::uint64_t max_processes = 0;
+  std::uint64_t max_file_size = 0;
+};
 
 struct ProcessRunOptions {
   /// Used when the spec has no cwd.
@@ -34,6 +50,14 @@ struct ProcessRunOptions {
   const Redactor* redactor = nullptr;
   /// Between SIGTERM to the group and SIGKILL.
   std::chrono::milliseconds kill_grace{2000};
+  ChildSetup child;
+  /// Called once the process has started, before its output is read: an error kills it and
+  /// becomes ProcessResult::error (started stays false). The sandbox attaches its network here.
+  std::function<std::string(int pid)> after_start;
+  /// Called about every `watch_interval` while the process runs: a non-empty answer stops it
+  /// (its group, then the rest of its cgroup) and becomes ProcessResult::stopped_by.
+  std::function<std::string()> watchdog;
+  std::chrono::milliseconds watch_interval{1000};
 };
 
 /// The base environment for processes of a job rooted at `home`: PATH, HOME, LANG, TMPDIR.
