@@ -35,6 +35,7 @@ ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv) {
   ProcessSpec spec;
   spec.argv = std::move(argv);
   spec.log_output = true;
+  spec.isolation = Isolation::worker;  // buildah needs root and its store; RUN steps run in its own chroot
   return ctx.run(spec);
 }
 
@@ -43,6 +44,7 @@ ProcessResult RunQuiet(StepContext& ctx, std::vector<std::string> argv) {
   spec.argv = std::move(argv);
   spec.log_output = false;
   spec.tail_bytes = 64 * 1024;
+  spec.isolation = Isolation::worker;
   return ctx.run(spec);
 }
 

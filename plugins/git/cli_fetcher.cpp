@@ -129,6 +129,9 @@ FetchOutcome CliFetcher::Fetch(const FetchRequest& request, StepContext& ctx) co
   FetchOutcome outcome;
   PrivateDir scratch;
   ProcessSpec spec;
+  // git fetch into kiln's own mirror: it needs the mirror and the credentials, and a fetch
+  // runs none of the repository's code (no hooks, no checkout).
+  spec.isolation = Isolation::worker;
   spec.cwd = request.mirror.string();
   spec.log_output = false;  // progress comes as \r-separated updates: logged below, once settled
   spec.tail_bytes = 64 * 1024;

@@ -78,9 +78,9 @@ bool CommitPresent(StepContext& ctx, const fs::path& dir, const std::string& rev
 /// The tail of the failing task's own output: NX's stored terminal output for it, else
 /// its lines in the streamed output, else the end of everything NX printed.
 std::string FailureTail(const RepoCache& cache, const TaskOutcome& task, const std::string& output) {
-  const std::string hash = TaskHashFromRunSummary(ReadWholeFile(cache.nx_cache() / "run.json"), task.id);
+  const std::string hash = TaskHashFromRunSummary(ReadNxFile(cache, cache.nx_cache() / "run.json"), task.id);
   if (!hash.empty()) {
-    std::string own = ReadWholeFile(cache.nx_cache() / "terminalOutputs" / hash);
+    std::string own = ReadNxFile(cache, cache.nx_cache() / "terminalOutputs" / hash);
     if (!own.empty()) return TailLines(own, 40, 4000);
   }
   std::string lines = LinesOfProject(output, task.project);
@@ -188,8 +188,9 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " +
           cache.build_cache.string() + ", NX's cache under " + cache.nx_cache().string());
   const auto env = NxEnvironment(cache, areas, args.env);
+  const std::vector<SandboxMount> mounts = SandboxMountsFor(cache, areas);
 
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
+  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env, mounts);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;
@@ -212,7 +213,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   }
   const std::string command = affected ? "affected" : "run-many";
 
-  RepoLock lock(ctx, cache.nx() / ".lock");
+  RepoLock lock(ctx, cache.root / "nx.lock");
   if (!lock.held()) return StepResult::Terminal(kStep + lock.error());
 
   const fs::path profile = UniqueRunFile(cache, "-profile.json");
@@ -221,6 +222,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   for (auto& arg : BuildCommand(args, affected)) spec.argv.push_back(std::move(arg));
   spec.cwd = dir.string();
   spec.env = env;
+  spec.mounts = mounts;
   spec.env["NX_PROFILE"] = RelativeTo(profile, dir);
   spec.tail_bytes = 256 * 1024;
   std::string shown;
@@ -229,7 +231,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   ctx.progress(20, "nx " + command + " " + Join(args.targets, ","));
 
   ProcessResult result = ctx.run(spec);
-  const std::string profile_text = ReadWholeFile(profile);
+  const std::string profile_text = ReadNxFile(cache, profile);
   fs::remove(profile, ec);
   if (!result.started) return StepResult::Terminal(std::string(kStep) + "cannot run " + nx.string() + ": " + result.error);
   if (result.cancelled || result.timed_out) {
@@ -267,7 +269,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
 
   const BuildSummary summary = Summarize(*tasks);
   nlohmann::json languages_json = nlohmann::json::object();
-  const auto graph = nlohmann::json::parse(ReadWholeFile(cache.nx_workspace_data() / "project-graph.json"), nullptr, false);
+  const auto graph = nlohmann::json::parse(ReadNxFile(cache, cache.nx_workspace_data() / "project-graph.json"), nullptr, false);
   const auto roots = ProjectRoots(graph);
   for (const auto& project : summary.projects) {
     if (auto it = roots.find(project); it != roots.end()) {

@@ -95,7 +95,7 @@ bool LooksLikeNetworkFailure(const std::string& output) {
 }
 
 StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mode, const fs::path& npm_area,
-                           const std::map<std::string, std::string>& env) {
+                           const std::map<std::string, std::string>& env, const std::vector<SandboxMount>& mounts) {
   const PackageManager pm = DetectPackageManager(dir);
   nlohmann::json outputs = {{"installed", false}, {"package_manager", pm.name}};
   if (mode == InstallMode::none) return StepResult::Ok(outputs);
@@ -113,6 +113,10 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
   spec.argv = pm.frozen_install;
   spec.cwd = dir.string();
   spec.env = env;
+  // The one step that downloads: out through the sandbox's user-mode network, never to the
+  // host's own services. Install scripts run here too, as the sandbox uid.
+  spec.network = Network::egress;
+  spec.mounts = mounts;
   // The shared npm area (kiln/dependency_caches.hpp): npm's cache, pnpm's and yarn's stores beside it.
   const fs::path npm_cache = npm_area / "npm";
   spec.env["npm_config_cache"] = npm_cache.string();

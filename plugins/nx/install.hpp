@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/process.hpp"
 #include "kiln/step_result.hpp"
 #include "nx_config.hpp"
 
@@ -40,6 +41,7 @@ bool LooksLikeNetworkFailure(const std::string& output);
 /// Ok (outputs: {"installed": bool, "package_manager": name}), Retryable on network
 /// failures, Terminal otherwise (no lockfile with mode ci, out-of-sync lockfile, ...).
 StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
-                           const std::filesystem::path& npm_area, const std::map<std::string, std::string>& env);
+                           const std::filesystem::path& npm_area, const std::map<std::string, std::string>& env,
+                           const std::vector<SandboxMount>& mounts);
 
 }  // namespace kiln::nx

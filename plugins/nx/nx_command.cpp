@@ -1,10 +1,13 @@
 #include "nx_command.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <sstream>
 
 namespace kiln::nx {
@@ -36,7 +39,10 @@ std::map<std::string, std::string> DefaultNxEnv() {
 
 std::string PrepareDependencyCaches(const RepoCache& cache, const std::set<Language>& languages,
                                     std::vector<dependency_caches::LanguageCacheArea>* areas) {
-  *areas = DependencyCacheAreas(languages, cache.build_cache);
+  std::error_code ec;
+  fs::create_directories(cache.nx(), ec);
+  if (ec) return "cannot create " + cache.nx().string() + ": " + ec.message();
+  *areas = DependencyCacheAreas(languages, cache.dependency_root());
   for (const auto& area : *areas) {
     if (std::string failed = dependency_caches::PrepareArea(area); !failed.empty()) return failed;
   }
@@ -72,12 +78,39 @@ std::string RelativeTo(const fs::path& target, const fs::path& dir) {
   return file.lexically_relative(base).string();
 }
 
-std::string ReadWholeFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+std::string ReadNxFile(const RepoCache& cache, const fs::path& path, std::size_t max_bytes) {
+  // The job's NX processes write this directory: a file read here may have been swapped for
+  // a link to /etc/shadow, or a FIFO that never ends. Opened beneath the directory, with no
+  // link in any component, without blocking, and only if it is a regular file.
+  const fs::path relative = path.lexically_relative(cache.nx());
+  if (relative.empty() || *relative.begin() == "..") return {};
+  const int root = ::open(cache.nx().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return {};
+  open_how how{};
+  how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  const int fd = static_cast<int>(::syscall(SYS_openat2, root, relative.c_str(), &how, sizeof how));
+  ::close(root);
+  if (fd < 0) return {};
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buffer[65536];
+    ssize_t got = 0;
+    while (text.size() < max_bytes && (got = ::read(fd, buffer, sizeof buffer)) > 0) {
+      text.append(buffer, static_cast<std::size_t>(got));
+    }
+    if (text.size() > max_bytes) text.resize(max_bytes);
+  }
+  ::close(fd);
+  return text;
+}
+
+std::vector<SandboxMount> SandboxMountsFor(const RepoCache& cache,
+                                           const std::vector<dependency_caches::LanguageCacheArea>& areas) {
+  std::vector<SandboxMount> mounts = {{cache.nx().string(), true}};
+  for (const auto& area : areas) mounts.push_back({area.root.string(), true});
+  return mounts;
 }
 
 }  // namespace kiln::nx

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/process.hpp"
 #include "language.hpp"
 #include "workspace.hpp"
 
@@ -24,7 +25,7 @@ std::map<std::string, std::string> ManagedNxEnv(const RepoCache& cache);
 std::map<std::string, std::string> DefaultNxEnv();
 
 /// The dependency cache areas a workspace using `languages` builds with (DependencyCacheAreas,
-/// under cache.build_cache), created and marked used now, so that the cache plugin's eviction
+/// under cache.dependency_root(): one repository's, since its jobs write them), created and marked used now, so that the cache plugin's eviction
 /// (least recently used first) sees them in use. Empty on success, else what failed.
 std::string PrepareDependencyCaches(const RepoCache& cache, const std::set<Language>& languages,
                                     std::vector<dependency_caches::LanguageCacheArea>* areas);
@@ -45,7 +46,14 @@ std::filesystem::path UniqueRunFile(const RepoCache& cache, const std::string& s
 /// absolute path would not do).
 std::string RelativeTo(const std::filesystem::path& target, const std::filesystem::path& dir);
 
-/// Reads a whole file; empty when it cannot.
-std::string ReadWholeFile(const std::filesystem::path& path);
+/// Reads at most `max_bytes` of a regular file under cache.nx(), which the job's processes
+/// can write: never through a link, never a FIFO or device. Empty when it cannot.
+std::string ReadNxFile(const RepoCache& cache, const std::filesystem::path& path,
+                       std::size_t max_bytes = 64 * 1024 * 1024);
+
+/// What a sandboxed NX or package manager process of this repository sees besides its
+/// workspace: the repository's NX state and its dependency cache areas, writable.
+std::vector<SandboxMount> SandboxMountsFor(const RepoCache& cache,
+                                           const std::vector<dependency_caches::LanguageCacheArea>& areas);
 
 }  // namespace kiln::nx

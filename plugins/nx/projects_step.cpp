@@ -46,7 +46,8 @@ StepResult RunProjects(StepContext& ctx, const nlohmann::json& raw_args, const N
     return StepResult::Retryable(kStep + failed);
   }
   const auto env = NxEnvironment(cache, areas, args.env);
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env);
+  const std::vector<SandboxMount> mounts = SandboxMountsFor(cache, areas);
+  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env, mounts);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;
@@ -54,15 +55,16 @@ StepResult RunProjects(StepContext& ctx, const nlohmann::json& raw_args, const N
   const fs::path nx = NxExecutable(dir);
   if (!fs::exists(nx, ec)) return StepResult::Terminal(std::string(kStep) + "NX is not installed: no " + nx.string());
 
-  RepoLock lock(ctx, cache.nx() / ".lock");
+  RepoLock lock(ctx, cache.root / "nx.lock");
   if (!lock.held()) return StepResult::Terminal(kStep + lock.error());
   const fs::path graph_file = UniqueRunFile(cache, "-graph.json");
   ProcessSpec spec;
   spec.argv = {nx.string(), "graph", "--file=" + graph_file.string()};
   spec.cwd = dir.string();
   spec.env = env;
+  spec.mounts = mounts;
   ProcessResult result = ctx.run(spec);
-  const auto graph = nlohmann::json::parse(ReadWholeFile(graph_file), nullptr, false);
+  const auto graph = nlohmann::json::parse(ReadNxFile(cache, graph_file), nullptr, false);
   fs::remove(graph_file, ec);
   if (!result.started) return StepResult::Terminal(std::string(kStep) + "cannot run " + nx.string() + ": " + result.error);
   if (result.cancelled || result.timed_out) return StepResult::Terminal(std::string(kStep) + "nx graph was stopped");

@@ -42,9 +42,13 @@ struct RepoCache {
   std::filesystem::path nx_cache() const { return root / "nx" / "cache"; }
   std::filesystem::path nx_workspace_data() const { return root / "nx" / "workspace-data"; }
   std::filesystem::path runs() const { return root / "nx" / "runs"; }
-  /// The shared npm area: npm's cache (npm/), yarn's and pnpm's stores beside it.
+  /// This repository's dependency cache areas (kiln/dependency_caches.hpp). Per repository,
+  /// not shared: the job's own processes write them, and a package manager that trusts its
+  /// cache (yarn 1 does) would otherwise install what another repository planted there.
+  std::filesystem::path dependency_root() const { return root / "deps"; }
+  /// The npm area: npm's cache (npm/), yarn's and pnpm's stores beside it.
   std::filesystem::path npm_area() const {
-    return dependency_caches::CacheAreaFor(dependency_caches::Language::npm, build_cache).root;
+    return dependency_caches::CacheAreaFor(dependency_caches::Language::npm, dependency_root()).root;
   }
 };
 
