@@ -17,6 +17,7 @@
 # and the plain script's time per phase, writes the table to E2E_RESULTS (default
 # WORK/results.md) and into docs/benchmarks/e2e.md between its markers (E2E_DOC: another
 # file, or empty for none). WORK (a temp dir) is removed at the end unless KEEP=1.
+# E2E_SANDBOX=false runs kiln's jobs without the job sandbox (to measure what it costs).
 set -euo pipefail
 build=$(cd "${1:?usage: bench/e2e/run.sh BUILD_DIR [RUNS]}" && pwd)
 runs=${2:-5}
@@ -31,6 +32,7 @@ for plugin in git nx cache buildah; do
 done
 
 work=$(mktemp -d /tmp/kiln-bench-e2e-XXXXXX)
+chmod 711 "$work"  # the job sandbox's uid enters it to reach the workspaces
 results=${E2E_RESULTS:-$work/results.md}
 pids=()
 workers=()
@@ -95,6 +97,7 @@ buildah:
   storage_driver: vfs
   isolation: chroot
 logging: { level: warn, format: text }
+sandbox: { enabled: ${E2E_SANDBOX:-true} }
 YAML
 }
 write_config "$work/kiln.yaml"

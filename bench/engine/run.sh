@@ -7,6 +7,7 @@ build=$(cd "$1" && pwd)
 runs=${2:-30}
 kiln="$build/bin/kiln"
 work=$(mktemp -d /tmp/kiln-bench-engine-XXXXXX)
+chmod 711 "$work"  # the job sandbox's uid enters it to reach the workspaces
 trap 'rm -rf "$work"' EXIT
 
 git init -q -b main "$work/repo"

@@ -13,6 +13,7 @@ kiln=$build/bin/kiln
 consumer=$build/bin/kiln_bench_plain_consumer
 [ -x "$consumer" ] || consumer=$build/bench/worker/kiln_bench_plain_consumer
 work=$(mktemp -d /tmp/kiln-bench-worker-XXXXXX)
+chmod 711 "$work"  # the job sandbox's uid enters it to reach the workspaces
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
