@@ -148,7 +148,7 @@ std::string Trimmed(std::string text) {
 std::optional<std::string> StoredImageId(const BuildahConfig& config, const std::string& image, StepContext& ctx,
                                          ProcessResult* result = nullptr) {
   ProcessResult inspected =
-      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image}));
+      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", "--", image}));
   std::optional<std::string> id;
   if (inspected.ok()) id = Trimmed(inspected.output_tail);
   if (result != nullptr) *result = std::move(inspected);
@@ -175,7 +175,7 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
     ctx.log("pulling " + image + " before building without network");
     std::vector<std::string> pull = {"pull", "--quiet"};
     if (!config.tls_verify) pull.push_back("--tls-verify=false");
-    pull.push_back(image);
+    pull.insert(pull.end(), {"--", image});
     ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
     if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
   }
@@ -224,7 +224,7 @@ StepResult Finished(const BuildahConfig& config, const std::string& image_id, co
     digest = *indexed;
   } else {
     ProcessResult inspected =
-        RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
+        RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", "--", image_id}));
     if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
     digest = Trimmed(inspected.output_tail);
   }
@@ -250,7 +250,7 @@ std::optional<std::string> EarlierBuild(const BuildahConfig& config, const std::
   }
   ProcessResult found = RunQuiet(ctx, BuildahArgv(config, {"images", "--noheading", "--no-trunc", "--filter",
                                                            "label=" + std::string(kBuildKeyLabel) + "=" + key,
-                                                           "--format", "{{.ID}}"}));
+                                                           "--format", "{{.ID}}", "--"}));
   if (!found.ok()) return std::nullopt;
   std::string image_id = Trimmed(found.output_tail);
   image_id = image_id.substr(0, image_id.find('\n'));
@@ -268,7 +268,7 @@ std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std
   const std::optional<std::string> earlier = EarlierBuild(config, key, store, ctx);
   if (!earlier) return std::nullopt;
   const std::string& image_id = *earlier;
-  std::vector<std::string> tag = {"tag", image_id};
+  std::vector<std::string> tag = {"tag", "--", image_id};
   tag.insert(tag.end(), references.begin(), references.end());
   ProcessResult tagged = RunQuiet(ctx, BuildahArgv(config, tag));
   if (!tagged.ok()) return FailureResult(tagged, "buildah tag " + image_id);
@@ -386,7 +386,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   fs::path iidfile = ScratchFile(".iid");
   bud.insert(bud.end(), {"--iidfile", iidfile.string()});
-  bud.push_back(dockerfile.context.string());
+  bud.insert(bud.end(), {"--", dockerfile.context.string()});
 
   std::vector<std::string> argv = BuildahArgv(config, bud);
   if (unshare_network) argv.insert(argv.begin(), {config.unshare, "--net", "--"});
