@@ -294,7 +294,8 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::stringstream text;
   text << in.rdbuf();
   if (!in) return StepResult::Terminal("buildah.build: cannot read Dockerfile " + dockerfile.path.string());
-  if (!ParseDockerfile(text.str(), request.build_args, dockerfile, error)) {
+  const IsSecret is_secret = [&ctx](std::string_view value) { return ctx.is_secret(value); };
+  if (!ParseDockerfile(text.str(), request.build_args, is_secret, dockerfile, error)) {
     return StepResult::Terminal("buildah.build: Dockerfile " + dockerfile.path.string() + ": " + error);
   }
 
