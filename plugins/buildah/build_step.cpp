@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "build_arg_passing.hpp"
 #include "build_key.hpp"
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
@@ -328,7 +329,11 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
   bud.push_back(request.layers ? "--layers" : "--layers=false");
   if (!request.target.empty()) bud.insert(bud.end(), {"--target", request.target});
-  for (const auto& [name, value] : request.build_args) bud.insert(bud.end(), {"--build-arg", name + "=" + value});
+  BuildArgPassing build_args;
+  if (std::string refused = PassBuildArgs(request.build_args, is_secret, build_args); !refused.empty()) {
+    return StepResult::Terminal("buildah.build: " + refused);
+  }
+  bud.insert(bud.end(), build_args.flags.begin(), build_args.flags.end());
   for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
   if (!config.tls_verify) bud.push_back("--tls-verify=false");
@@ -398,7 +403,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
           (request.host_network ? "host" : "none") + ", layers " + (request.layers ? "on" : "off") + ")");
   ctx.progress(0, "building " + dockerfile.path.string());
 
-  ProcessResult built = RunLogged(ctx, argv);
+  ProcessResult built = RunLogged(ctx, argv, build_args.env);
   std::string image_id;
   {
     std::ifstream id_in(iidfile);
