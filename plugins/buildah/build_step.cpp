@@ -18,6 +18,7 @@
 #include "image_naming.hpp"
 #include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
+#include "onbuild_triggers.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
@@ -157,8 +158,8 @@ std::optional<std::string> StoredImageId(const BuildahConfig& config, const std:
 }
 
 /// Pulls, with network, each image the build reads and the store lacks, so the build
-/// itself can run without network; `ids` gets the store's id of each image already there
-/// (the build key needs them). A failure is classified like any buildah failure.
+/// itself can run without network; `ids` gets the store's id of each image (the build key
+/// and the ONBUILD check need them). A failure is classified like any buildah failure.
 StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images,
                           const ImageStoreIndex& store, StepContext& ctx, std::map<std::string, std::string>* ids) {
   for (const std::string& image : images) {
@@ -173,12 +174,16 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
       continue;
     }
     if (!present.started) return FailureResult(present, "buildah inspect " + image);
-    ctx.log("pulling " + image + " before building without network");
+    ctx.log("pulling " + image + " before the build, which runs with --pull=never");
     std::vector<std::string> pull = {"pull", "--quiet"};
     if (!config.tls_verify) pull.push_back("--tls-verify=false");
     pull.insert(pull.end(), {"--", image});
     ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
     if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
+    ProcessResult stored;
+    std::optional<std::string> id = StoredImageId(config, image, ctx, &stored);
+    if (!id) return FailureResult(stored, "buildah inspect " + image + " after pulling it");
+    (*ids)[image] = *id;
   }
   return StepResult::Ok();
 }
@@ -359,19 +364,27 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   bool unshare_network = false;
   const ImageStoreIndex store = ImageStoreIndex::Load(config);
-  std::map<std::string, std::string> base_ids;  // what PrefetchImages found in the store
+  std::map<std::string, std::string> base_ids;  // each external image's id in the store
+  // Every image the Dockerfile names is pulled first, whatever the network, so that its
+  // ONBUILD triggers are checked before buildah runs them (onbuild_triggers.hpp).
+  if (dockerfile.unresolved_images) {
+    ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store, "
+             "and its ONBUILD triggers are not checked");
+  }
+  if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, store, ctx, &base_ids); !prefetch.ok()) {
+    return prefetch;
+  }
+  if (std::string refused =
+          CheckOnBuildTriggers(config, base_ids, request.build_args, is_secret, dockerfile.context, ctx);
+      !refused.empty()) {
+    return StepResult::Terminal("buildah.build: " + refused);
+  }
+  bud.push_back("--pull=never");
   if (request.host_network) {
     bud.insert(bud.end(), {"--network", "host"});
   } else if (config.isolation == "chroot") {
     // chroot isolation shares the worker's network and buildah 1.28 refuses
     // `--network none` with it: run buildah itself in an empty network namespace.
-    if (dockerfile.unresolved_images) {
-      ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store");
-    }
-    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, store, ctx, &base_ids); !prefetch.ok()) {
-      return prefetch;
-    }
-    bud.push_back("--pull=never");
     unshare_network = true;
   } else {
     bud.insert(bud.end(), {"--network", "none"});
