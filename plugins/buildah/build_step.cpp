@@ -339,6 +339,9 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     return StepResult::Terminal("buildah.build: " + refused);
   }
   bud.insert(bud.end(), build_args.flags.begin(), build_args.flags.end());
+  // buildah records the build args a RUN step saw in the image's history
+  // ("|1 TOKEN=value /bin/sh -c ..."), which a push publishes: no history with a secret.
+  if (!build_args.env.empty()) bud.push_back("--omit-history");
   for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
   if (!config.tls_verify) bud.push_back("--tls-verify=false");
