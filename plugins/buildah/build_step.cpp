@@ -11,12 +11,14 @@
 #include <sstream>
 #include <system_error>
 
+#include "build_arg_passing.hpp"
 #include "build_key.hpp"
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
 #include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
+#include "onbuild_triggers.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
@@ -148,7 +150,7 @@ std::string Trimmed(std::string text) {
 std::optional<std::string> StoredImageId(const BuildahConfig& config, const std::string& image, StepContext& ctx,
                                          ProcessResult* result = nullptr) {
   ProcessResult inspected =
-      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", image}));
+      RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageID}}", "--", image}));
   std::optional<std::string> id;
   if (inspected.ok()) id = Trimmed(inspected.output_tail);
   if (result != nullptr) *result = std::move(inspected);
@@ -156,8 +158,8 @@ std::optional<std::string> StoredImageId(const BuildahConfig& config, const std:
 }
 
 /// Pulls, with network, each image the build reads and the store lacks, so the build
-/// itself can run without network; `ids` gets the store's id of each image already there
-/// (the build key needs them). A failure is classified like any buildah failure.
+/// itself can run without network; `ids` gets the store's id of each image (the build key
+/// and the ONBUILD check need them). A failure is classified like any buildah failure.
 StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::string>& images,
                           const ImageStoreIndex& store, StepContext& ctx, std::map<std::string, std::string>* ids) {
   for (const std::string& image : images) {
@@ -172,12 +174,16 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
       continue;
     }
     if (!present.started) return FailureResult(present, "buildah inspect " + image);
-    ctx.log("pulling " + image + " before building without network");
+    ctx.log("pulling " + image + " before the build, which runs with --pull=never");
     std::vector<std::string> pull = {"pull", "--quiet"};
     if (!config.tls_verify) pull.push_back("--tls-verify=false");
-    pull.push_back(image);
+    pull.insert(pull.end(), {"--", image});
     ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
     if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
+    ProcessResult stored;
+    std::optional<std::string> id = StoredImageId(config, image, ctx, &stored);
+    if (!id) return FailureResult(stored, "buildah inspect " + image + " after pulling it");
+    (*ids)[image] = *id;
   }
   return StepResult::Ok();
 }
@@ -224,7 +230,7 @@ StepResult Finished(const BuildahConfig& config, const std::string& image_id, co
     digest = *indexed;
   } else {
     ProcessResult inspected =
-        RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", image_id}));
+        RunQuiet(ctx, BuildahArgv(config, {"inspect", "--type", "image", "--format", "{{.FromImageDigest}}", "--", image_id}));
     if (!inspected.ok()) return FailureResult(inspected, "buildah inspect " + image_id);
     digest = Trimmed(inspected.output_tail);
   }
@@ -250,7 +256,7 @@ std::optional<std::string> EarlierBuild(const BuildahConfig& config, const std::
   }
   ProcessResult found = RunQuiet(ctx, BuildahArgv(config, {"images", "--noheading", "--no-trunc", "--filter",
                                                            "label=" + std::string(kBuildKeyLabel) + "=" + key,
-                                                           "--format", "{{.ID}}"}));
+                                                           "--format", "{{.ID}}", "--"}));
   if (!found.ok()) return std::nullopt;
   std::string image_id = Trimmed(found.output_tail);
   image_id = image_id.substr(0, image_id.find('\n'));
@@ -268,7 +274,7 @@ std::optional<StepResult> TagEarlierBuild(const BuildahConfig& config, const std
   const std::optional<std::string> earlier = EarlierBuild(config, key, store, ctx);
   if (!earlier) return std::nullopt;
   const std::string& image_id = *earlier;
-  std::vector<std::string> tag = {"tag", image_id};
+  std::vector<std::string> tag = {"tag", "--", image_id};
   tag.insert(tag.end(), references.begin(), references.end());
   ProcessResult tagged = RunQuiet(ctx, BuildahArgv(config, tag));
   if (!tagged.ok()) return FailureResult(tagged, "buildah tag " + image_id);
@@ -294,7 +300,8 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::stringstream text;
   text << in.rdbuf();
   if (!in) return StepResult::Terminal("buildah.build: cannot read Dockerfile " + dockerfile.path.string());
-  if (!ParseDockerfile(text.str(), request.build_args, dockerfile, error)) {
+  const IsSecret is_secret = [&ctx](std::string_view value) { return ctx.is_secret(value); };
+  if (!ParseDockerfile(text.str(), request.build_args, is_secret, dockerfile, error)) {
     return StepResult::Terminal("buildah.build: Dockerfile " + dockerfile.path.string() + ": " + error);
   }
 
@@ -327,7 +334,14 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
   bud.push_back(request.layers ? "--layers" : "--layers=false");
   if (!request.target.empty()) bud.insert(bud.end(), {"--target", request.target});
-  for (const auto& [name, value] : request.build_args) bud.insert(bud.end(), {"--build-arg", name + "=" + value});
+  BuildArgPassing build_args;
+  if (std::string refused = PassBuildArgs(request.build_args, is_secret, build_args); !refused.empty()) {
+    return StepResult::Terminal("buildah.build: " + refused);
+  }
+  bud.insert(bud.end(), build_args.flags.begin(), build_args.flags.end());
+  // buildah records the build args a RUN step saw in the image's history
+  // ("|1 TOKEN=value /bin/sh -c ..."), which a push publishes: no history with a secret.
+  if (!build_args.env.empty()) bud.push_back("--omit-history");
   for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
   if (!config.tls_verify) bud.push_back("--tls-verify=false");
@@ -353,19 +367,27 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   bool unshare_network = false;
   const ImageStoreIndex store = ImageStoreIndex::Load(config);
-  std::map<std::string, std::string> base_ids;  // what PrefetchImages found in the store
+  std::map<std::string, std::string> base_ids;  // each external image's id in the store
+  // Every image the Dockerfile names is pulled first, whatever the network, so that its
+  // ONBUILD triggers are checked before buildah runs them (onbuild_triggers.hpp).
+  if (dockerfile.unresolved_images) {
+    ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store, "
+             "and its ONBUILD triggers are not checked");
+  }
+  if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, store, ctx, &base_ids); !prefetch.ok()) {
+    return prefetch;
+  }
+  if (std::string refused =
+          CheckOnBuildTriggers(config, base_ids, request.build_args, is_secret, dockerfile.context, ctx);
+      !refused.empty()) {
+    return StepResult::Terminal("buildah.build: " + refused);
+  }
+  bud.push_back("--pull=never");
   if (request.host_network) {
     bud.insert(bud.end(), {"--network", "host"});
   } else if (config.isolation == "chroot") {
     // chroot isolation shares the worker's network and buildah 1.28 refuses
     // `--network none` with it: run buildah itself in an empty network namespace.
-    if (dockerfile.unresolved_images) {
-      ctx.warn("some FROM or COPY --from names an image through an unset ARG: it must already be in the store");
-    }
-    if (StepResult prefetch = PrefetchImages(config, dockerfile.external_images, store, ctx, &base_ids); !prefetch.ok()) {
-      return prefetch;
-    }
-    bud.push_back("--pull=never");
     unshare_network = true;
   } else {
     bud.insert(bud.end(), {"--network", "none"});
@@ -386,7 +408,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   fs::path iidfile = ScratchFile(".iid");
   bud.insert(bud.end(), {"--iidfile", iidfile.string()});
-  bud.push_back(dockerfile.context.string());
+  bud.insert(bud.end(), {"--", dockerfile.context.string()});
 
   std::vector<std::string> argv = BuildahArgv(config, bud);
   if (unshare_network) argv.insert(argv.begin(), {config.unshare, "--net", "--"});
@@ -397,7 +419,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
           (request.host_network ? "host" : "none") + ", layers " + (request.layers ? "on" : "off") + ")");
   ctx.progress(0, "building " + dockerfile.path.string());
 
-  ProcessResult built = RunLogged(ctx, argv);
+  ProcessResult built = RunLogged(ctx, argv, build_args.env);
   std::string image_id;
   {
     std::ifstream id_in(iidfile);

@@ -31,9 +31,11 @@ std::vector<std::string> BuildahArgv(const BuildahConfig& config, std::vector<st
   return argv;
 }
 
-ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv) {
+ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv, std::map<std::string, std::string> env) {
   ProcessSpec spec;
   spec.argv = std::move(argv);
+  spec.env = std::move(env);
+  spec.isolation = Isolation::worker;  // see the header: root, the store, the repository as data
   spec.log_output = true;
   spec.isolation = Isolation::worker;  // buildah needs root and its store; RUN steps run in its own chroot
   return ctx.run(spec);
@@ -42,6 +44,7 @@ ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv) {
 ProcessResult RunQuiet(StepContext& ctx, std::vector<std::string> argv) {
   ProcessSpec spec;
   spec.argv = std::move(argv);
+  spec.isolation = Isolation::worker;
   spec.log_output = false;
   spec.tail_bytes = 64 * 1024;
   spec.isolation = Isolation::worker;

@@ -3,9 +3,15 @@
 // Every buildah command goes through StepContext::run (argv, no shell, scrubbed
 // environment, process group killed on cancel/timeout, output streamed to the step log).
 // The engine logs output lines, never argv; still, no secret is ever put on a buildah
-// command line (it would show in /proc/<pid>/cmdline): credentials go through an authfile.
+// command line (it would show in /proc/<pid>/cmdline): credentials go through an authfile,
+// secret build args through buildah's environment.
+//
+// buildah runs as the worker (Isolation::worker), not in the job sandbox: it needs root
+// and kiln's image store, and it treats the repository as data. That is why the build
+// step checks a Dockerfile before buildah sees it (dockerfile.hpp, run_mounts.hpp).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,8 +26,10 @@ namespace kiln::buildah {
 /// `buildah --root R --runroot RR --storage-driver D` followed by `command`.
 std::vector<std::string> BuildahArgv(const BuildahConfig& config, std::vector<std::string> command);
 
-/// Runs argv through the context, output logged, with a tail kept for error messages.
-ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv);
+/// Runs argv through the context as the worker, output logged, with a tail kept for error
+/// messages. `env` is added to the child's environment (secret build args).
+ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv,
+                        std::map<std::string, std::string> env = {});
 /// Runs argv through the context without logging its output (a query whose output we parse).
 ProcessResult RunQuiet(StepContext& ctx, std::vector<std::string> argv);
 

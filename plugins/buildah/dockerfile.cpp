@@ -6,6 +6,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "image_naming.hpp"
+#include "run_mounts.hpp"
+
 namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
@@ -196,10 +199,37 @@ bool LocateDockerfile(const fs::path& workspace, const std::string& context, con
   return true;
 }
 
+namespace {
+
+std::string AtLine(int line) { return "line " + std::to_string(line) + ": "; }
+
+/// A bind mount without `from` shows part of the context: it must stay inside it once
+/// symlinks are resolved (a link in the repository to / would otherwise mount the host).
+std::string CheckBindSource(const fs::path& context, const RunMount& mount) {
+  if (mount.type != "bind" || mount.options.count("from") || context.empty()) return {};
+  auto source = mount.options.find("source");
+  fs::path path = context / (source == mount.options.end() ? std::string(".") : source->second);
+  std::error_code ec;
+  fs::path resolved = fs::weakly_canonical(path, ec);
+  if (ec) return "--mount source " + path.string() + " cannot be resolved: " + ec.message();
+  if (!IsInside(context, resolved)) {
+    return "--mount source " + path.string() + " resolves to " + resolved.string() + ", outside the build context";
+  }
+  return {};
+}
+
+}  // namespace
+
 bool ParseDockerfile(const std::string& text, const std::map<std::string, std::string>& build_args,
                      Dockerfile& out, std::string& error) {
+  return ParseDockerfile(text, build_args, IsSecret(), out, error);
+}
+
+bool ParseDockerfile(const std::string& text, const std::map<std::string, std::string>& build_args,
+                     const IsSecret& is_secret, Dockerfile& out, std::string& error) {
   std::map<std::string, std::string> globals;  // ARGs before the first FROM, for FROM lines
   std::vector<std::string> stages;  // names and indexes of the stages so far, lower case
+  SecretArgTracker secrets(build_args, is_secret);
   int stage_count = 0;
   bool seen_from = false;
   auto add_external = [&](const std::string& image) {
@@ -210,9 +240,36 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
       out.external_images.push_back(image);
     }
   };
+  // An image named by `--from=` or a mount's `from`: a stage, or an image buildah pulls.
+  auto read_from = [&](const std::string& what, const std::string& value) -> std::string {
+    if (std::string refused = secrets.Check(what, value); !refused.empty()) return refused;
+    bool unresolved = false;
+    std::string image = Substitute(value, globals, unresolved);
+    if (unresolved) {
+      out.unresolved_images = true;
+      return {};
+    }
+    if (std::string refused = RefuseOptionLikeName(what, image); !refused.empty()) return refused;
+    add_external(image);
+    return {};
+  };
 
-  for (const Instruction& instruction : SplitInstructions(text)) {
-    if (instruction.keyword == "arg" && !seen_from) {
+  for (Instruction instruction : SplitInstructions(text)) {
+    const std::string at = AtLine(instruction.line);
+    // Every `--mount` in the text must be one read below as a RUN flag.
+    int mount_words = CountMountWords(instruction.keyword + " " + instruction.rest);
+    int mounts_read = 0;
+    // ONBUILD instructions run when another build starts FROM this image: check them now.
+    const bool onbuild = instruction.keyword == "onbuild";
+    if (onbuild) {
+      std::string inner = instruction.rest;
+      auto space = inner.find_first_of(" \t");
+      instruction.keyword = Lower(inner.substr(0, space));
+      instruction.rest = space == std::string::npos ? std::string() : Trim(inner.substr(space));
+    }
+    if (instruction.keyword == "arg" || instruction.keyword == "env") secrets.Define(instruction.keyword, instruction.rest);
+
+    if (instruction.keyword == "arg" && !seen_from && !onbuild) {
       for (const std::string& word : Words(instruction.rest)) {
         auto eq = word.find('=');
         std::string name = word.substr(0, eq);
@@ -225,18 +282,25 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
       }
       continue;
     }
-    if (instruction.keyword == "from") {
+    if (instruction.keyword == "from" && !onbuild) {
+      if (std::string refused = secrets.Check("FROM", instruction.rest); !refused.empty()) {
+        error = at + refused;
+        return false;
+      }
       std::vector<std::string> words = Words(instruction.rest);
       std::size_t i = 0;
       while (i < words.size() && words[i].rfind("--", 0) == 0) ++i;  // --platform=...
       if (i >= words.size()) {
-        error = "line " + std::to_string(instruction.line) + ": FROM names no image";
+        error = at + "FROM names no image";
         return false;
       }
       bool unresolved = false;
       std::string image = Substitute(words[i], globals, unresolved);
       if (unresolved) {
         out.unresolved_images = true;
+      } else if (std::string refused = RefuseOptionLikeName("FROM", image); !refused.empty()) {
+        error = at + refused;
+        return false;
       } else {
         add_external(image);
       }
@@ -246,21 +310,49 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
       continue;
     }
     if (!seen_from) {
-      error = "line " + std::to_string(instruction.line) + ": " + instruction.keyword +
-              " comes before the first FROM";
+      error = at + instruction.keyword + " comes before the first FROM";
       return false;
     }
-    if (instruction.keyword == "copy") {
+    if (instruction.keyword == "add") {
+      if (std::string refused = secrets.Check("ADD", instruction.rest); !refused.empty()) {
+        error = at + refused;
+        return false;
+      }
+    }
+    if (instruction.keyword == "copy" || instruction.keyword == "add") {
       for (const std::string& word : Words(instruction.rest)) {
         if (word.rfind("--from=", 0) != 0) continue;
-        bool unresolved = false;
-        std::string from = Substitute(word.substr(7), globals, unresolved);
-        if (unresolved) {
-          out.unresolved_images = true;
-        } else {
-          add_external(from);
+        std::string what = instruction.keyword == "copy" ? "COPY --from" : "ADD --from";
+        if (std::string refused = read_from(what, word.substr(7)); !refused.empty()) {
+          error = at + refused;
+          return false;
         }
       }
+    }
+    if (instruction.keyword == "run") {
+      std::vector<RunMount> mounts;
+      if (std::string refused = ReadRunFlags(instruction.rest, mounts); !refused.empty()) {
+        error = at + "RUN " + refused;
+        return false;
+      }
+      for (const RunMount& mount : mounts) {
+        if (auto from = mount.options.find("from"); from != mount.options.end()) {
+          if (std::string refused = read_from("RUN --mount from", from->second); !refused.empty()) {
+            error = at + refused;
+            return false;
+          }
+        }
+        if (std::string refused = CheckBindSource(out.context, mount); !refused.empty()) {
+          error = at + "RUN " + refused;
+          return false;
+        }
+      }
+      mounts_read = static_cast<int>(mounts.size());
+    }
+    if (mount_words > mounts_read) {
+      error = at + "'--mount' outside the flags at the start of a RUN instruction: kiln cannot tell how buildah "
+                   "reads it, so it is refused";
+      return false;
     }
   }
   if (!seen_from) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "secret_args.hpp"
+
 namespace kiln::buildah {
 
 struct Dockerfile {
@@ -34,7 +36,14 @@ bool LocateDockerfile(const std::filesystem::path& workspace, const std::string&
 
 /// Checks the text of a Dockerfile and collects its external images (see Dockerfile).
 /// `build_args` override ARG defaults. Returns false with `error` (with a line number)
-/// when there is no FROM or an instruction other than ARG comes before the first FROM.
+/// when there is no FROM, an instruction other than ARG comes before the first FROM, a
+/// RUN flag is refused (run_mounts.hpp), a bind mount's source resolves outside
+/// `out.context` (when set), a `--mount` sits where kiln does not read it as a RUN flag,
+/// an image name begins with '-', or a FROM, `--from=` or ADD refers to a build arg whose
+/// value `is_secret` (secret_args.hpp). Every instruction is read, ONBUILD ones included.
+bool ParseDockerfile(const std::string& text, const std::map<std::string, std::string>& build_args,
+                     const IsSecret& is_secret, Dockerfile& out, std::string& error);
+/// The same with no build arg secret.
 bool ParseDockerfile(const std::string& text, const std::map<std::string, std::string>& build_args,
                      Dockerfile& out, std::string& error);
 

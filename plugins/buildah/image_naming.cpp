@@ -157,6 +157,11 @@ std::vector<std::string> TagsForJob(const nlohmann::json& job) {
   return tags;
 }
 
+std::string RefuseOptionLikeName(std::string_view what, std::string_view name) {
+  if (name.empty() || name.front() != '-') return {};
+  return std::string(what) + ": '" + std::string(name) + "' begins with '-', which buildah would read as an option";
+}
+
 std::string StripUrlCredentials(std::string_view url) {
   auto scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);

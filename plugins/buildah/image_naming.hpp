@@ -39,6 +39,11 @@ std::string ExpandRepository(std::string_view pattern, const nlohmann::json& job
 /// valid tag. Either is left out when the job lacks it.
 std::vector<std::string> TagsForJob(const nlohmann::json& job);
 
+/// An image name buildah would read as an option ("-x", "--rm"): refused wherever a name
+/// comes from a step's arguments or a Dockerfile, on top of the `--` that ends every
+/// buildah argv's options. Returns "" when `name` is fine, else the error naming `what`.
+std::string RefuseOptionLikeName(std::string_view what, std::string_view name);
+
 /// "https://user:token@host/x" -> "https://host/x"; other text unchanged.
 std::string StripUrlCredentials(std::string_view url);
 

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "buildah_cli.hpp"
+#include "image_naming.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
@@ -139,6 +140,10 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
       !(error = ReadStringArg(args, "destination", true, destination)).empty()) {
     return StepResult::Terminal("buildah.push: " + error);
   }
+  if (!(error = RefuseOptionLikeName("image", image)).empty() ||
+      !(error = RefuseOptionLikeName("destination", destination)).empty()) {
+    return StepResult::Terminal("buildah.push: " + error);
+  }
   destination = WithTransport(destination);
   bool to_registry = destination.rfind("docker://", 0) == 0;
 
@@ -166,7 +171,7 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
 
   fs::path digestfile = fs::temp_directory_path() / UniqueName("kiln-buildah-", ".digest");
   RemovedOnExit remove_digestfile(digestfile);
-  push.insert(push.end(), {"--digestfile", digestfile.string(), image, destination});
+  push.insert(push.end(), {"--digestfile", digestfile.string(), "--", image, destination});
 
   ctx.log("buildah push " + image + " -> " + destination + (authfile.empty() ? "" : " (with credentials)"));
   ProcessResult pushed = RunLogged(ctx, BuildahArgv(config, push));

@@ -19,6 +19,7 @@ StepResult RunTag(const BuildahConfig& config, const nlohmann::json& args, StepC
       !(error = ReadStringArg(args, "repository", false, repository)).empty()) {
     return StepResult::Terminal("buildah.tag: " + error);
   }
+  if (!(error = RefuseOptionLikeName("image", image)).empty()) return StepResult::Terminal("buildah.tag: " + error);
   if (given.empty()) return StepResult::Terminal("buildah.tag: tags: missing");
   if (repository.empty()) {
     repository = ExpandRepository(config.repository, ctx.job(), error);
@@ -37,7 +38,7 @@ StepResult RunTag(const BuildahConfig& config, const nlohmann::json& args, StepC
     }
   }
 
-  std::vector<std::string> command = {"tag", image};
+  std::vector<std::string> command = {"tag", "--", image};
   command.insert(command.end(), references.begin(), references.end());
   ProcessResult tagged = RunLogged(ctx, BuildahArgv(config, command));
   if (!tagged.ok()) return FailureResult(tagged, "buildah tag of " + image);
