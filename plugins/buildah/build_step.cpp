@@ -411,7 +411,13 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   bud.insert(bud.end(), {"--", dockerfile.context.string()});
 
   std::vector<std::string> argv = BuildahArgv(config, bud);
-  if (unshare_network) argv.insert(argv.begin(), {config.unshare, "--net", "--"});
+  // chroot isolation also shares the worker's PID namespace: a RUN step (root) could read
+  // /proc/<worker>/environ and signal the worker. buildah runs as the first process of a PID
+  // namespace of its own, with its own /proc, so a RUN step sees buildah's processes only.
+  std::vector<std::string> wrapper = {config.unshare, "--pid", "--fork", "--mount-proc"};
+  if (unshare_network) wrapper.push_back("--net");
+  wrapper.push_back("--");
+  argv.insert(argv.begin(), wrapper.begin(), wrapper.end());
 
   std::string tag_list;
   for (const std::string& tag : tags) tag_list += (tag_list.empty() ? "" : ", ") + tag;

@@ -37,7 +37,6 @@ ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv, std::ma
   spec.env = std::move(env);
   spec.isolation = Isolation::worker;  // see the header: root, the store, the repository as data
   spec.log_output = true;
-  spec.isolation = Isolation::worker;  // buildah needs root and its store; RUN steps run in its own chroot
   return ctx.run(spec);
 }
 
@@ -47,7 +46,6 @@ ProcessResult RunQuiet(StepContext& ctx, std::vector<std::string> argv) {
   spec.isolation = Isolation::worker;
   spec.log_output = false;
   spec.tail_bytes = 64 * 1024;
-  spec.isolation = Isolation::worker;
   return ctx.run(spec);
 }
 

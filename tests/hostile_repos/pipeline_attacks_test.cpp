@@ -96,7 +96,7 @@ TEST_F(HostilePipelineTest, ACommittedNodeModulesBinNxRunsInTheSandbox) {
                   "for f in /proc/*/environ; do tr '\\0' '\\n' < $f | rev; done\n"
                   "rev < '" + config_path() + "'\n"
                   "rev < '" + (dir_.path() / "secrets" / "deploy_token").string() + "'\n"
-                  "echo pwned > '" + (dir_.path() / "escaped-nx").string() + "' && echo escaped\n"
+                  "echo pwned > '" + (dir_.path() / "escaped-nx").string() + "' && echo WROTE-OUT\"SIDE\"\n"
                   "exit 1\n");
   const std::string commit = repo.Commit({{"nx.json", "{}\n"},
                                           {"package.json", "{ \"name\": \"hostile\", \"version\": \"1.0.0\" }\n"},
@@ -111,7 +111,7 @@ TEST_F(HostilePipelineTest, ACommittedNodeModulesBinNxRunsInTheSandbox) {
   for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
   ExpectSaid(run, "committed-nx-ran as 61000");
   ExpectNothingLeaked(run);
-  EXPECT_EQ(run.said.find("escaped"), std::string::npos) << run.said;
+  EXPECT_EQ(run.said.find("WROTE-OUTSIDE"), std::string::npos) << run.said;
   EXPECT_FALSE(fs::exists(dir_.path() / "escaped-nx"));
   ExpectStillServing();
 }
@@ -122,7 +122,7 @@ TEST_F(HostilePipelineTest, APostinstallDaemonDiesWithTheInstall) {
       "{ \"name\": \"hostile\", \"version\": \"1.0.0\", \"scripts\": { \"postinstall\": "
       "\"setsid nohup sleep 779 >/dev/null 2>&1 & echo postinstall-ran as $(id -u); "
       "(echo x > /dev/tcp/127.0.0.1/" + server_.url().substr(server_.url().rfind(':') + 1) +
-      ") 2>/dev/null && echo reached-nats || echo nats-refused\" } }\n";
+      ") 2>/dev/null && echo reached-\\\"\\\"nats || echo nats-\\\"\\\"refused\" } }\n";
   std::string lockfile = kEmptyLockfile;
   auto run = Attack("postinstall", {{"nx.json", "{}\n"}, {"package.json", package_json}, {"package-lock.json", lockfile}},
                     "");
