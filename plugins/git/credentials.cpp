@@ -83,19 +83,22 @@ std::optional<Credential> ResolveCredential(const RepoUrl& url, const std::strin
   };
 
   if (!secret_name.empty()) return from_secret(secret_name, "credentials");
-  if (!url.password.empty()) {
-    Credential credential;
-    credential.kind = Credential::Kind::userpass;
-    credential.username = url.user.empty() ? "x-access-token" : url.user;
-    credential.password = url.password;
-    credential.origin = "the URL";
-    RegisterUserpass(credential, ctx);
-    return credential;
-  }
+  if (!url.password.empty()) return CredentialInUrl(url, ctx);
   if (auto name = config.credentials_for(url.host_key())) {
     return from_secret(*name, "git.credentials." + url.host_key());
   }
   return Credential{};
+}
+
+Credential CredentialInUrl(const RepoUrl& url, StepContext& ctx) {
+  if (url.password.empty() || !url.is_http()) return Credential{};
+  Credential credential;
+  credential.kind = Credential::Kind::userpass;
+  credential.username = url.user.empty() ? "x-access-token" : url.user;
+  credential.password = url.password;
+  credential.origin = "the URL";
+  RegisterUserpass(credential, ctx);
+  return credential;
 }
 
 }  // namespace kiln::git

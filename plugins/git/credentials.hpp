@@ -33,4 +33,8 @@ struct Credential {
 std::optional<Credential> ResolveCredential(const RepoUrl& url, const std::string& secret_name,
                                             const GitConfig& config, StepContext& ctx, std::string* error);
 
+/// Only the login `url` carries itself (user:password@), else none: what a submodule gets
+/// that git.submodule_credentials does not name. The password is registered for redaction.
+Credential CredentialInUrl(const RepoUrl& url, StepContext& ctx);
+
 }  // namespace kiln::git

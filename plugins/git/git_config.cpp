@@ -67,8 +67,12 @@ std::optional<GitConfig> GitConfig::Parse(const nlohmann::json& section, std::st
         }
         config.credentials[Lower(host)] = secret.get<std::string>();
       }
+    } else if (key == "submodule_credentials") {
+      auto targets = SubmoduleCredentialTargets::Parse(value, error);
+      if (!targets) return std::nullopt;
+      config.submodule_credentials = std::move(*targets);
     } else {
-      *error = "git." + key + ": unknown key (known: transport, fetch, credentials)";
+      *error = "git." + key + ": unknown key (known: transport, fetch, credentials, submodule_credentials)";
       return std::nullopt;
     }
   }

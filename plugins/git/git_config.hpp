@@ -8,6 +8,9 @@
 //     credentials:              # host or host:port -> name of a secret (see `secrets:`)
 //       github.com: github_token
 //       git.internal:8443: ci_basic
+//     submodule_credentials:    # submodules fetched with the job's credentials (default:
+//       - https://github.com/acme/lib.git  # none: each is fetched anonymously); repository
+//       - git.internal:8443     #   URLs or hosts, see submodule_credentials.hpp
 //
 // A value type, parsed once by Plugin::configure and read by every job thread.
 #pragma once
@@ -17,6 +20,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "submodule_credentials.hpp"
 
 namespace kiln::git {
 
@@ -28,6 +33,8 @@ struct GitConfig {
   FetchPolicy fetch = FetchPolicy::always;
   /// Lower-case "host" or "host:port" -> secret name.
   std::map<std::string, std::string> credentials;
+  /// Which submodules may use those credentials (the superproject always does).
+  SubmoduleCredentialTargets submodule_credentials;
 
   /// Parses the section (null or {} gives the defaults). On a bad key returns nullopt and
   /// an error naming it ("git.transport: must be 'libgit2' or 'cli', got 'x'").

@@ -47,15 +47,28 @@ int CollectSubmodule(git_submodule* submodule, const char* name, void* payload) 
 std::optional<StepResult> SyncSubmodules(SyncState& state, const RepoUrl& super_url,
                                          const std::filesystem::path& super_dir, const std::string& prefix, int depth);
 
+// Whose login a fetch may present: the job's (the superproject, and the submodules that
+// git.submodule_credentials names), or only what the URL itself carries.
+enum class Login { job, url_only };
+
 // Fetches one repository's commit into its mirror and checks it out into `dir`.
 std::optional<StepResult> SyncOne(SyncState& state, const RepoUrl& url, const std::string& commit,
                                   const std::string& extra_ref, const std::string& branch,
-                                  const std::filesystem::path& dir, std::string* source) {
+                                  const std::filesystem::path& dir, Login login, std::string* source) {
   std::string error;
-  const std::string secret = url.host_key() == state.secret_host ? state.secret_name : std::string();
-  auto credential = ResolveCredential(url, secret, state.config, state.ctx, &error);
-  if (!credential) return StepResult::Terminal(error);
-  MirrorRequest request{url, commit, extra_ref, *credential, state.config.fetch};
+  std::optional<Credential> credential;
+  FetchPolicy policy = state.config.fetch;
+  if (login == Login::job) {
+    const std::string secret = url.host_key() == state.secret_host ? state.secret_name : std::string();
+    credential = ResolveCredential(url, secret, state.config, state.ctx, &error);
+    if (!credential) return StepResult::Terminal(error);
+  } else {
+    credential = CredentialInUrl(url, state.ctx);
+    // The mirror is shared: another job's credentials may have put the commit there. Only
+    // the remote can say whether this fetch may read it, so it is always asked.
+    policy = FetchPolicy::always;
+  }
+  MirrorRequest request{url, commit, extra_ref, *credential, policy};
   MirrorResult mirror = state.cache.EnsureCommit(request, state.ctx);
   state.fetched_objects += mirror.fetched_objects;
   if (mirror.failure) return mirror.failure;
@@ -112,9 +125,14 @@ std::optional<StepResult> SyncSubmodules(SyncState& state, const RepoUrl& super_
     if (parent.string().rfind(root.string(), 0) != 0) {
       return StepResult::Terminal("submodule '" + shown + "': its path leaves the working copy");
     }
+    const Login login = state.config.submodule_credentials.Allows(*url) ? Login::job : Login::url_only;
     std::string source;
-    if (auto failure = SyncOne(state, *url, entry.commit, "", "", dir, &source)) {
+    if (auto failure = SyncOne(state, *url, entry.commit, "", "", dir, login, &source)) {
       failure->message = "submodule '" + shown + "': " + failure->message;
+      if (login == Login::url_only && failure->status == StepResult::Status::terminal) {
+        failure->message += " (a submodule is fetched without the job's credentials unless "
+                            "git.submodule_credentials names its repository or host)";
+      }
       return failure;
     }
     state.submodules.push_back({{"path", shown}, {"url", url->clean()}, {"commit", entry.commit}, {"source", source}});
@@ -154,7 +172,7 @@ StepResult SyncStep::Run(const nlohmann::json& args, StepContext& ctx) const {
   SyncState state{config_, cache, ctx, secret_name, url.host_key()};
   const std::filesystem::path path = std::filesystem::path(ctx.workspace()) / dir;
   std::string source;
-  if (auto failure = SyncOne(state, url, commit, full_ref, branch, path, &source)) return *failure;
+  if (auto failure = SyncOne(state, url, commit, full_ref, branch, path, Login::job, &source)) return *failure;
   if (submodules) {
     if (auto failure = SyncSubmodules(state, url, path, "", 0)) return *failure;
   }

@@ -95,6 +95,41 @@ TEST_F(GatewayTest, ARedeliveryBuildsOnceAndAnswersWithTheFirstJob) {
   jsStreamInfo_Destroy(info);
 }
 
+TEST_F(GatewayTest, ACapturedPushSentAgainUnderANewDeliveryIdBuildsOnce) {
+  // GitHub signs only the body: whoever captured a delivery can send it again with a fresh
+  // X-GitHub-Delivery (and even wait past JetStream's 2-minute duplicate window). The ledger
+  // knows the push by its content: repository, ref, before, after.
+  StartGateway();
+  const std::string body = BranchPush();
+  auto first = Deliver("push", "captured-1", body);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 202) << first->body;
+  const std::string job = Json(first).value("job", "");
+  for (const char* replay : {"replayed-1", "replayed-2"}) {
+    auto again = Deliver("push", replay, body);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 202) << again->body;
+    EXPECT_EQ(Json(again).value("job", ""), job) << again->body;
+    EXPECT_TRUE(Json(again).value("duplicate", false)) << again->body;
+    EXPECT_TRUE(Contains(Json(again).value("reason", ""), "captured-1")) << again->body;
+  }
+  EXPECT_EQ(JobsInQueue(), 1u);
+
+  // Other pushes still build: another commit, the same commits on another branch, and the
+  // same branch moving on from there.
+  auto next = Deliver("push", "next-1", PushPayload("refs/heads/main", kPushedCommit, kPreviousCommit));
+  auto other_branch = Deliver("push", "branch-1", PushPayload("refs/heads/release", kPreviousCommit, kPushedCommit));
+  auto new_commit =
+      Deliver("push", "commit-1", PushPayload("refs/heads/main", kPreviousCommit, std::string(39, 'a') + "b"));
+  for (const auto* res : {&next, &other_branch, &new_commit}) {
+    ASSERT_TRUE(*res);
+    EXPECT_EQ((*res)->status, 202) << (*res)->body;
+    EXPECT_FALSE(Json(*res).value("duplicate", false)) << (*res)->body;
+    EXPECT_NE(Json(*res).value("job", ""), job);
+  }
+  EXPECT_EQ(JobsInQueue(), 4u);
+}
+
 TEST_F(GatewayTest, ARedeliveryAfterTheDuplicateWindowIsStoppedByTheLedger) {
   // JetStream remembers a Nats-Msg-Id for 2 minutes; GitHub redelivers by hand days later.
   // The ledger entry stands for a delivery from long ago that JetStream has forgotten: a

@@ -32,6 +32,24 @@ TEST(GitHubPush, TheDocumentedExampleIsATagDeletionAndBuildsNothing) {
   EXPECT_FALSE(again->build);
 }
 
+TEST(GitHubPush, TheContentKeyIsTheSameForTheSamePushAndDiffersForAnyOther) {
+  auto key = [](const std::string& body) {
+    auto decision = Decide(body);
+    EXPECT_TRUE(decision.ok() && decision->build);
+    return decision.ok() ? decision->content_key : std::string();
+  };
+  const std::string push = key(PushPayload("refs/heads/main", kBefore, kAfter));
+  EXPECT_EQ(push.rfind("push.", 0), 0u) << push;  // never a delivery id: those hold no '.'
+  EXPECT_EQ(push.size(), 5u + 64u);
+  EXPECT_EQ(key(PushPayload("refs/heads/main", kBefore, kAfter)), push);  // new job id, same push
+  EXPECT_NE(key(PushPayload("refs/heads/dev", kBefore, kAfter)), push);
+  EXPECT_NE(key(PushPayload("refs/heads/main", kAfter, kBefore)), push);
+  EXPECT_NE(key(PushPayload("refs/heads/main", kZeros, kAfter)), push);
+  auto other_repo = nlohmann::json::parse(PushPayload("refs/heads/main", kBefore, kAfter));
+  other_repo["repository"]["clone_url"] = "https://github.com/Codertocat/Other.git";
+  EXPECT_NE(key(other_repo.dump()), push);
+}
+
 TEST(GitHubPush, ABranchPushBecomesTheJobOfDesignMd) {
   auto decision = Decide(PushPayload("refs/heads/main", kBefore, kAfter));
   ASSERT_TRUE(decision.ok()) << decision.error();

@@ -1,6 +1,11 @@
-// Which GitHub deliveries became which jobs: KV bucket "webhook-deliveries", key = the
-// X-GitHub-Delivery id, value = {"job": <id>, "message": <the job as published>,
-// "received_at": <time>}, kept for gateway.delivery_ttl (the bucket's TTL).
+// Which GitHub pushes became which jobs: KV bucket "webhook-deliveries", two keys per push,
+// the X-GitHub-Delivery id and the push's content key (PushContentKey: repository, ref,
+// before, after), each with the value {"job": <id>, "message": <the job as published>,
+// "delivery": <the first delivery id>, "received_at": <time>}, kept for
+// gateway.delivery_ttl (the bucket's TTL).
+//
+// Why the content too: GitHub signs only the body, so a captured push sent again under a
+// new delivery id is signed correctly; its content key is the one already recorded.
 //
 // Why not only Nats-Msg-Id: JetStream forgets a message id after BUILDS' duplicate window
 // (2 minutes), and GitHub redelivers by hand days later. The ledger is claimed with a KV
@@ -41,13 +46,21 @@ class DeliveryLedger {
   struct Record {
     std::string job_id;
     nlohmann::json message;  // the job as published; null in an entry that lacks it
+    std::string delivery;    // the delivery that recorded it; empty in an entry that lacks it
+    bool same_content = false;  // found by the content key under another delivery id
   };
-  /// Records delivery -> `job` unless the delivery is known; on `seen`, `recorded` is the
-  /// earlier record.
-  Claim ClaimDelivery(const std::string& delivery, const Job& job, Record& recorded, std::string* error);
+  /// Records `delivery` and `content_key` -> `job` unless either is known; on `seen`,
+  /// `recorded` is the earlier record. Both are claimed with a create before the caller
+  /// publishes, the content key first: two copies of one push racing (same delivery or
+  /// not) agree on one job.
+  Claim ClaimPush(const std::string& delivery, const std::string& content_key, const Job& job, Record& recorded,
+                  std::string* error);
 
  private:
   explicit DeliveryLedger(kvStore* kv) : kv_(kv), store_(kv) {}
+  /// Creates `key` -> `value` unless it exists; on `seen`, `recorded` is what it holds.
+  Claim ClaimKey(const std::string& key, const nlohmann::json& value, Record& recorded, std::uint64_t& revision,
+                 std::string* error);
   kvStore* kv_;
   JobStateStore store_;  // a compare-and-set JSON store; the ledger's values are JSON too
 };

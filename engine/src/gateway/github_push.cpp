@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/push_content_key.hpp"
+
 namespace kiln {
 
 namespace {
@@ -87,6 +89,7 @@ Result<PushDecision> DecidePush(std::string_view body, const std::string& delive
   auto checked = ParseJob(job.to_json().dump(), rules);
   if (!checked) return MakeError("job: " + checked.error());
   decision.job = std::move(checked).value();
+  decision.content_key = PushContentKey(clone_url.value(), name, before.value(), after.value());
   decision.build = true;
   return decision;
 }

@@ -20,6 +20,9 @@ struct PushDecision {
   bool build = false;
   Job job;             // when build: complete, with a new id
   std::string reason;  // when not: why the push builds nothing
+  /// When build: the push's PushContentKey (repository.clone_url, ref, before, after), so a
+  /// replay under another delivery id is known as the same push.
+  std::string content_key;
 };
 
 /// Reads a push payload. An error (the payload is not JSON, misses a field GitHub always

@@ -55,7 +55,7 @@ WebhookReply WebhookHandler::HandlePush(const WebhookRequest& request) const {
   const Job& job = decision->job;
   DeliveryLedger::Record recorded;
   std::string error;
-  switch (ledger_.ClaimDelivery(request.delivery, job, recorded, &error)) {
+  switch (ledger_.ClaimPush(request.delivery, decision->content_key, job, recorded, &error)) {
     case DeliveryLedger::Claim::seen: return HandleRedelivery(request.delivery, recorded, rules);
     case DeliveryLedger::Claim::unavailable:
       spdlog::warn("gateway: delivery {}: {}", request.delivery, error);
@@ -86,9 +86,10 @@ WebhookReply WebhookHandler::HandleRedelivery(const std::string& delivery, const
                                               const JobRules& rules) const {
   // A job that never left "queued" (or never got a state) may have missed the queue: the
   // gateway died, or NATS failed, between recording the delivery and publishing. Publish it
-  // again, same job id, same message id: JetStream drops the copy within its window, and
-  // after it a worker runs a job id once (it acknowledges a second message of a job that
-  // already runs or ended).
+  // again, same job id, same message id (the delivery that recorded it): JetStream drops
+  // the copy within its window, and after it a worker runs a job id once (it acknowledges a
+  // second message of a job that already runs or ended).
+  const std::string& msg_id = recorded.delivery.empty() ? delivery : recorded.delivery;
   if (recorded.message.is_object()) {
     std::string error;
     auto state = JobStateStore(conn_.builds_kv()).Get(recorded.job_id, &error);
@@ -100,7 +101,7 @@ WebhookReply WebhookHandler::HandleRedelivery(const std::string& delivery, const
       auto job = ParseJob(recorded.message.dump(), rules);
       if (job) {
         JobPublication publication;
-        auto published = PublishJob(conn_, job.value(), publication, delivery);
+        auto published = PublishJob(conn_, job.value(), publication, msg_id);
         if (!published) {
           spdlog::warn("gateway: delivery {}: job {}: {}", delivery, recorded.job_id, published.error());
           return Refuse(503, "unavailable", "NATS is unavailable; redeliver the webhook later");
@@ -111,6 +112,16 @@ WebhookReply WebhookHandler::HandleRedelivery(const std::string& delivery, const
                      job.error());
       }
     }
+  }
+  if (recorded.same_content) {
+    // A replay of a captured push under a new delivery id, or GitHub sending one push twice.
+    spdlog::warn("gateway: delivery {} carries the push delivery {} brought as job {}; not built again", delivery,
+                 recorded.delivery, recorded.job_id);
+    return Reply(202, "duplicate",
+                 {{"job", recorded.job_id},
+                  {"duplicate", true},
+                  {"reason", "the same push (repository, ref, before, after) came as delivery " + recorded.delivery +
+                                 " within gateway.delivery_ttl"}});
   }
   spdlog::info("gateway: delivery {} was received before as job {}; not built again", delivery, recorded.job_id);
   return Reply(202, "duplicate", {{"job", recorded.job_id}, {"duplicate", true}});

@@ -7,7 +7,8 @@
 //                                           202, ignored with the reason
 //   push that is not JSON / misses fields / makes a job the worker would refuse
 //                                           400 naming what is wrong
-//   push seen before (delivery id in the ledger)
+//   push seen before (delivery id in the ledger, or the same repository, ref, before and
+//   after under another delivery id within gateway.delivery_ttl: a replayed capture)
 //                                           202 with the first job's id; published again
 //                                           (same ids) only when that job never left
 //                                           "queued", so a half-finished publication ends

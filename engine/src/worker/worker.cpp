@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include "events/job_events.hpp"
 #include "secrets/redactor.hpp"
@@ -85,6 +86,9 @@ Worker::~Worker() {
     if (t.joinable()) t.join();
   }
   if (heartbeat_.joinable()) heartbeat_.join();
+  // Stopped, not destroyed, before the subscriptions go: a late advisory's hand-over is
+  // given up at once.
+  if (dead_letters_) dead_letters_->Stop();
   if (cancel_sub_ != nullptr) natsSubscription_Destroy(cancel_sub_);
   if (advisory_sub_ != nullptr) natsSubscription_Destroy(advisory_sub_);
   if (pull_ != nullptr) natsSubscription_Destroy(pull_);
@@ -98,6 +102,8 @@ Result<bool> Worker::Start() {
   so.Stream = subjects::kJobsStream;
   so.Consumer = subjects::kConsumer;
   jsErrCode code = static_cast<jsErrCode>(0);
+  const auto beat = std::max(milliseconds(500), config_.worker.ack_wait / 3);
+  dead_letters_ = std::make_unique<DeadLetterPublisher>(conn_, DeadLetterRetry{}, beat);
   natsStatus s = js_PullSubscribe(&pull_, conn_.js(), subjects::kJobs, subjects::kConsumer, nullptr, &so, &code);
   if (s != NATS_OK) return MakeError("nats: binding to consumer kiln-workers: " + NatsError(s));
   std::string cancel_subject = std::string(subjects::kCancelPrefix) + "*";
@@ -264,36 +270,30 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
   }
   spdlog::warn("worker {}: dead-lettering message {} (job '{}'): {}", worker_id_, stream_seq, letter.job_id,
                letter.reason);
-  for (int i = 0;; ++i) {
-    auto r = PublishDeadLetter(conn_, letter);
-    if (r) break;
-    spdlog::warn("worker {}: {}", worker_id_, r.error());
-    if (stopping() || i >= 20) {
-      natsMsg_Nak(msg, nullptr);  // keep it: the next delivery dead-letters it
-      return;
+  DeadLetterPublisher::Handoff handoff{std::move(letter), msg};
+  handoff.published = [this, error](const DeadLetter& dead) {
+    if (observer_ != nullptr) {
+      observer_->publish({{"job", dead.job_id}, {"type", "job.dead"}, {"reason", dead.reason}});
     }
-    SleepUnlessStopping(milliseconds(500));
-  }
-  if (observer_ != nullptr) {
-    observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
-  }
-  if (!letter.job_id.empty()) {
+    if (dead.job_id.empty()) return;
     JobStateStore store(conn_.builds_kv());
-    nlohmann::json state = {{"id", letter.job_id},  {"status", "dead"},     {"reason", letter.reason},
+    nlohmann::json state = {{"id", dead.job_id},  {"status", "dead"},     {"reason", dead.reason},
                             {"error", error},       {"worker", worker_id_}, {"finished_at", NowIso8601()},
                             {"updated_at", NowIso8601()}, {"steps", nlohmann::json::array()}};
     std::uint64_t revision = 0;
     // Only for an id nobody uses: a malformed message must not overwrite a real job's state.
-    if (store.Write(letter.job_id, state, revision) == WriteOutcome::ok) {
-      nlohmann::json event = {{"job", letter.job_id}, {"seq", 1},        {"time", NowIso8601()},
-                              {"worker", worker_id_}, {"type", "job.dead"}, {"reason", letter.reason},
+    if (store.Write(dead.job_id, state, revision) == WriteOutcome::ok) {
+      nlohmann::json event = {{"job", dead.job_id}, {"seq", 1},        {"time", NowIso8601()},
+                              {"worker", worker_id_}, {"type", "job.dead"}, {"reason", dead.reason},
                               {"error", error}};
-      std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
+      std::string subject = std::string(subjects::kStatusPrefix) + dead.job_id;
       std::string body = event.dump();
       js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
     }
-  }
-  Ack(msg, "dead-lettered message " + std::to_string(stream_seq));
+  };
+  // Acked once the letter is in; nak'ed if NATS refuses it for too long (the next delivery
+  // tries again).
+  dead_letters_->Submit(std::move(handoff));
 }
 
 void Worker::Process(natsMsg* msg) {
@@ -303,8 +303,7 @@ void Worker::Process(natsMsg* msg) {
   std::string body = BodyOf(msg);
   auto parsed = ParseJob(body, rules);
   if (!parsed) {
-    DeadLetterInvalid(msg, delivery.delivered, delivery.stream_seq, parsed.error());
-    natsMsg_Destroy(msg);
+    DeadLetterInvalid(msg, delivery.delivered, delivery.stream_seq, parsed.error());  // takes the message
     return;
   }
   const Job& job = parsed.value();
@@ -337,10 +336,8 @@ void Worker::Process(natsMsg* msg) {
         // publish it (again; the dead-letter stream drops a repeat within its window).
         DeadLetter letter{job.id, state.value("reason", "dead"), state.value("error", ""),
                           static_cast<int>(delivery.delivered), worker_id_, "", delivery.stream_seq, body};
-        if (!PublishDeadLetterPatiently(letter)) {
-          natsMsg_Destroy(msg);  // not acked: the next delivery tries again
-          return;
-        }
+        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), msg));  // acked once the letter is in
+        return;
       }
       Ack(msg, "job " + job.id);
       natsMsg_Destroy(msg);
@@ -478,7 +475,7 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
         DeadLetter letter{job.id, "timed out after " + std::to_string(config_.worker.timeout.count()) + " ms",
                           outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq, BodyOf(msg)};
         // Acked only once the dead letter is in: else the redelivery publishes it (Process).
-        if (PublishDeadLetterPatiently(letter)) Ack(msg, "job " + job.id);
+        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
       }
       break;
     }
@@ -507,28 +504,13 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
       if (finish_and(event)) {
         DeadLetter letter{job.id, reason, outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq,
                           BodyOf(msg)};
-        if (PublishDeadLetterPatiently(letter)) Ack(msg, "job " + job.id);
+        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
         spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, reason, outcome.error);
       }
       break;
     }
   }
-  natsMsg_Destroy(msg);
-}
-
-bool Worker::PublishDeadLetterPatiently(const DeadLetter& letter) {
-  // While a NATS cluster elects a new stream leader a publish fails for a few seconds.
-  const auto give_up = Clock::now() + std::chrono::seconds(30);
-  while (true) {
-    auto r = PublishDeadLetter(conn_, letter);
-    if (r) return true;
-    if (Clock::now() >= give_up) {
-      spdlog::error("worker {}: job {}: {}; leaving the message to redelivery, which publishes it", worker_id_,
-                    letter.job_id, r.error());
-      return false;
-    }
-    std::this_thread::sleep_for(milliseconds(500));
-  }
+  if (msg != nullptr) natsMsg_Destroy(msg);  // unless the dead-letter publisher took it
 }
 
 void Worker::OnCancel(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
@@ -562,79 +544,105 @@ void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, v
   auto seq = advisory.value("stream_seq", std::uint64_t{0});
   auto deliveries = advisory.value("deliveries", 0);
   if (seq == 0) return;
-  natsMsg* original = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  if (js_GetMsg(&original, self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code) != NATS_OK) return;
-  // Gone already (acked late) or still there: only a message still in BUILDS is dead-lettered.
-  std::string body = BodyOf(original);
-  natsMsg_Destroy(original);
-  DeadLetter letter;
-  letter.body = body;
-  letter.stream_seq = seq;
-  letter.attempts = deliveries;
-  letter.worker = self->worker_id_;
-  letter.reason = "reached max deliveries (" + std::to_string(deliveries) + ") without an ack: its workers died";
-  auto doc = nlohmann::json::parse(body, nullptr, false);
-  if (doc.is_object() && doc.contains("id") && doc["id"].is_string()) letter.job_id = doc["id"].get<std::string>();
-  if (!letter.job_id.empty() && IsValidJobId(letter.job_id)) {
-    // Compare-and-set, read again on a conflict: the job's last worker may be writing its
-    // result right now (it was slow, not dead), and a result must not be overwritten.
-    JobStateStore store(self->conn_.builds_kv());
-    bool decided = false;
-    for (int round = 0; round < 240 && !decided; ++round) {  // a minute, while NATS elects a leader
-      if (round > 0) std::this_thread::sleep_for(milliseconds(250));
-      std::string error;
-      auto stored = store.Get(letter.job_id, &error);
-      if (!stored && !error.empty()) continue;  // NATS away: try again
-      nlohmann::json state = stored ? stored->state : nlohmann::json{{"id", letter.job_id}, {"steps", nlohmann::json::array()}};
-      std::uint64_t revision = stored ? stored->revision : 0;
-      const std::string status = state.value("status", "");
-      if (IsTerminalStatus(status) && status != "dead") {
-        // It finished; only its ack was lost. Nothing to dead-letter.
-        js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
-        return;
+  // Everything else waits on NATS, so it happens on the publisher's thread: this callback
+  // returns at once, ready for the next advisory.
+  self->dead_letters_->Submit(self->MaxDeliveriesHandoff(seq, deliveries));
+}
+
+DeadLetterPublisher::Handoff Worker::MaxDeliveriesHandoff(std::uint64_t seq, int deliveries) {
+  DeadLetterPublisher::Handoff handoff;
+  DeadLetter& initial = handoff.letter;
+  initial.stream_seq = seq;
+  initial.attempts = deliveries;
+  initial.worker = worker_id_;
+  initial.reason = "reached max deliveries (" + std::to_string(deliveries) + ") without an ack: its workers died";
+  handoff.prepare = [this, seq, deliveries, read = false](DeadLetter& letter,
+                                                          std::string* why) mutable -> DeadLetterPublisher::Readiness {
+    if (!read) {
+      natsMsg* original = nullptr;
+      jsErrCode code = static_cast<jsErrCode>(0);
+      natsStatus s = js_GetMsg(&original, conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
+      // Gone already (acked late): only a message still in BUILDS is dead-lettered.
+      if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return DeadLetterPublisher::Readiness::drop;
+      if (s != NATS_OK) {
+        *why = "reading message " + std::to_string(seq) + " from BUILDS: " + NatsError(s);
+        return DeadLetterPublisher::Readiness::later;
       }
-      if (status == "dead") {
-        decided = true;  // dead-lettered already (by its worker, or by another advisory)
-        break;
-      }
-      letter.error = state.value("error", "");
-      state["status"] = "dead";
-      state["reason"] = letter.reason;
-      state["finished_at"] = NowIso8601();
-      state["updated_at"] = NowIso8601();
-      state["stream_seq"] = seq;
-      const std::uint64_t event_seq = state.value("next_seq", std::uint64_t{1});
-      state["next_seq"] = event_seq + 1;
-      auto outcome = store.Write(letter.job_id, state, revision, &error);
-      if (outcome == WriteOutcome::ok) {
-        decided = true;
-        // The job's one terminal event: no worker is left to publish it.
-        nlohmann::json event = {{"job", letter.job_id}, {"seq", event_seq},          {"time", NowIso8601()},
-                                {"worker", self->worker_id_}, {"type", "job.dead"}, {"reason", letter.reason},
-                                {"attempts", deliveries},   {"dead_lettered", true}};
-        if (!letter.error.empty()) event["error"] = letter.error;
-        std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-        std::string text = event.dump();
-        js_PublishAsync(self->conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
-      }
+      letter.body = BodyOf(original);
+      natsMsg_Destroy(original);
+      auto doc = nlohmann::json::parse(letter.body, nullptr, false);
+      if (doc.is_object() && doc.contains("id") && doc["id"].is_string()) letter.job_id = doc["id"].get<std::string>();
+      read = true;
     }
-    if (!decided) {
-      // The message stays in BUILDS, where nothing delivers it again. Say so loudly.
-      spdlog::error("worker {}: message {} (job {}) reached max deliveries, but its state could not be written",
-                    self->worker_id_, seq, letter.job_id);
-      return;
+    if (letter.job_id.empty() || !IsValidJobId(letter.job_id)) return DeadLetterPublisher::Readiness::ready;
+    return DecideDeadAfterMaxDeliveries(letter, deliveries, why);
+  };
+  handoff.published = [this, seq](const DeadLetter& letter) {
+    jsErrCode code = static_cast<jsErrCode>(0);
+    js_DeleteMsg(conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
+    if (observer_ != nullptr) observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
+    spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", worker_id_, seq, letter.job_id, letter.reason);
+  };
+  handoff.given_up = [this, seq](const DeadLetter& letter, const std::string&) {
+    // No delivery is left to try again: say loudly what stays behind.
+    spdlog::error("worker {}: message {} (job {}) reached max deliveries but could not be dead-lettered; it stays "
+                  "in BUILDS",
+                  worker_id_, seq, letter.job_id);
+  };
+  return handoff;
+}
+
+DeadLetterPublisher::Readiness Worker::DecideDeadAfterMaxDeliveries(DeadLetter& letter, int deliveries,
+                                                                    std::string* why) {
+  // Compare-and-set, read again on a conflict: the job's last worker may be writing its
+  // result right now (it was slow, not dead), and a result must not be overwritten.
+  JobStateStore store(conn_.builds_kv());
+  for (int round = 0; round < 3; ++round) {
+    std::string error;
+    auto stored = store.Get(letter.job_id, &error);
+    if (!stored && !error.empty()) {
+      *why = "reading the state of job " + letter.job_id + ": " + error;
+      return DeadLetterPublisher::Readiness::later;
     }
+    nlohmann::json state = stored ? stored->state : nlohmann::json{{"id", letter.job_id}, {"steps", nlohmann::json::array()}};
+    std::uint64_t revision = stored ? stored->revision : 0;
+    const std::string status = state.value("status", "");
+    if (IsTerminalStatus(status) && status != "dead") {
+      // It finished; only its ack was lost. Nothing to dead-letter.
+      jsErrCode code = static_cast<jsErrCode>(0);
+      js_DeleteMsg(conn_.js(), subjects::kJobsStream, letter.stream_seq, nullptr, &code);
+      return DeadLetterPublisher::Readiness::drop;
+    }
+    // Dead already (by its worker, or by an earlier try of this letter): only the letter is missing.
+    if (status == "dead") return DeadLetterPublisher::Readiness::ready;
+    letter.error = state.value("error", "");
+    state["status"] = "dead";
+    state["reason"] = letter.reason;
+    state["finished_at"] = NowIso8601();
+    state["updated_at"] = NowIso8601();
+    state["stream_seq"] = letter.stream_seq;
+    const std::uint64_t event_seq = state.value("next_seq", std::uint64_t{1});
+    state["next_seq"] = event_seq + 1;
+    auto outcome = store.Write(letter.job_id, state, revision, &error);
+    if (outcome == WriteOutcome::unavailable) {
+      *why = "writing the state of job " + letter.job_id + ": " + error;
+      return DeadLetterPublisher::Readiness::later;
+    }
+    if (outcome == WriteOutcome::ok) {
+      // The job's one terminal event: no worker is left to publish it.
+      nlohmann::json event = {{"job", letter.job_id}, {"seq", event_seq},          {"time", NowIso8601()},
+                              {"worker", worker_id_},  {"type", "job.dead"},       {"reason", letter.reason},
+                              {"attempts", deliveries}, {"dead_lettered", true}};
+      if (!letter.error.empty()) event["error"] = letter.error;
+      std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
+      std::string text = event.dump();
+      js_PublishAsync(conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
+      return DeadLetterPublisher::Readiness::ready;
+    }
+    // conflict: someone wrote in between; read again and decide again.
   }
-  if (auto r = PublishDeadLetter(self->conn_, letter); !r) {
-    spdlog::error("worker {}: {}", self->worker_id_, r.error());
-    return;
-  }
-  js_DeleteMsg(self->conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
-  if (self->observer_ != nullptr) {
-    self->observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
-  }
-  spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", self->worker_id_, seq, letter.job_id, letter.reason);
+  *why = "the state of job " + letter.job_id + " keeps changing";
+  return DeadLetterPublisher::Readiness::later;
 }
 
 void Worker::Wait() {
@@ -665,6 +673,8 @@ void Worker::Wait() {
     if (t.joinable()) t.join();
   }
   if (heartbeat_.joinable()) heartbeat_.join();
+  // After the slots: a job that died in the grace period has handed its letter over.
+  if (dead_letters_) dead_letters_->Stop();
   conn_.Flush(5000);
   spdlog::info("worker {}: stopped", worker_id_);
 }

@@ -17,6 +17,8 @@
 // A message that reached max deliver without any ack (its workers died) is announced by
 // the server's MAX_DELIVERIES advisory: one worker dead-letters it and deletes it from
 // BUILDS, where a work-queue stream would otherwise keep it for ever.
+// Every dead letter goes through one DeadLetterPublisher (its own thread, one retry
+// policy): neither a slot nor the advisory's NATS callback waits for it.
 //
 // Stop(): stop pulling; running jobs get worker.shutdown_grace to finish; then they are
 // cancelled and nak'ed for redelivery at once; events are flushed.
@@ -37,11 +39,11 @@
 #include "job/job_runner.hpp"
 #include "transport/nats_connection.hpp"
 #include "util/result.hpp"
+#include "worker/dead_letter_publisher.hpp"
 
 namespace kiln {
 
 class NatsJobSink;
-struct DeadLetter;
 
 /// The default worker id: host name and pid.
 std::string DefaultWorkerId();
@@ -81,7 +83,11 @@ class Worker {
   void RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
                   nlohmann::json state, std::uint64_t revision);
   bool Ack(natsMsg* msg, const std::string& what);
-  bool PublishDeadLetterPatiently(const DeadLetter& letter);
+  /// The hand-over for a message that used all its deliveries: its job's state is decided
+  /// (dead, unless it finished after all) on the publisher's thread, before the letter.
+  DeadLetterPublisher::Handoff MaxDeliveriesHandoff(std::uint64_t seq, int deliveries);
+  /// One round of that decision; see DeadLetterPublisher::Handoff::prepare.
+  DeadLetterPublisher::Readiness DecideDeadAfterMaxDeliveries(DeadLetter& letter, int deliveries, std::string* why);
   static void OnCancel(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   static void OnMaxDeliveries(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
   bool stopping() const { return stopping_.load(); }
@@ -96,6 +102,7 @@ class Worker {
   natsSubscription* pull_ = nullptr;
   natsSubscription* cancel_sub_ = nullptr;
   natsSubscription* advisory_sub_ = nullptr;
+  std::unique_ptr<DeadLetterPublisher> dead_letters_;  // made by Start()
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> shutting_down_jobs_{false};
