@@ -41,5 +41,12 @@ TEST_F(HostileRepoTest, AWorkerWhoseSandboxCannotWorkDoesNotStart) {
   EXPECT_NE(ReadFile(worker.log()).find("sandbox.bwrap"), std::string::npos) << ReadFile(worker.log());
 }
 
+TEST_F(HostileRepoTest, AnUnknownNetworkIsAnErrorThatNamesIt) {
+  StartWorker();
+  auto run = Attack("bad-network", {{"attack.sh", "true\n"}}, "attack", {{"NETWORK", "host"}});
+  EXPECT_EQ(status(run), "failed") << run.said;
+  ExpectSaid(run, "kiln.exec: network must be \\\"none\\\" or \\\"egress\\\", got \\\"host\\\"");
+}
+
 }  // namespace
 }  // namespace kiln::testing

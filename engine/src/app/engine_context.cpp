@@ -9,7 +9,7 @@ namespace kiln {
 
 namespace {
 
-Result<std::optional<SandboxPolicy>> SetUpSandbox(const Config& config) {
+Result<std::optional<SandboxPolicy>> SetUpSandbox(const Config& config, bool probe) {
   if (!config.sandbox.enabled) {
     Log(spdlog::level::warn,
         "sandbox.enabled is false: every process a job starts (installs, builds, kiln.exec) runs with kiln's own "
@@ -19,6 +19,7 @@ Result<std::optional<SandboxPolicy>> SetUpSandbox(const Config& config) {
   const std::string config_file = config.source == "built-in defaults" ? std::string() : config.source;
   auto policy = MakeSandboxPolicy(config.sandbox, PrivateFilesOf(config, config_file));
   if (!policy) return MakeError(policy.error());
+  if (!probe) return std::optional<SandboxPolicy>(std::move(policy.value()));
   const std::string workspace_root = ResolveConfigPath(config, config.build.workspace_path);
   std::error_code ec;
   std::filesystem::create_directories(workspace_root, ec);
@@ -63,7 +64,7 @@ Result<std::unique_ptr<EngineContext>> SetUpEngine(const GlobalOptions& options,
     }
   }
   if (setup.sandbox) {
-    auto sandbox = SetUpSandbox(engine->config);
+    auto sandbox = SetUpSandbox(engine->config, setup.probe_sandbox);
     if (!sandbox) return MakeError(sandbox.error());
     engine->sandbox = std::move(sandbox.value());
   }

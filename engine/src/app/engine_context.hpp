@@ -36,8 +36,12 @@ struct EngineSetup {
   bool load_plugins = true;
   /// Plugin problems (bad files) are reported as warnings; config errors of plugins fail.
   bool configure_plugins = true;
-  /// The command runs jobs: set up and probe the job sandbox (or warn that it is off).
+  /// The command runs jobs: set up the job sandbox (or warn that it is off).
   bool sandbox = false;
+  /// And prove it works before going on (a long-lived worker: a few ms at start is nothing,
+  /// and a worker that cannot contain jobs must not take any). `kiln run` skips it: its first
+  /// sandboxed process says the same.
+  bool probe_sandbox = false;
 };
 
 /// Loads config (file, env), sets up logging, secrets and plugins. The error names what is

@@ -26,6 +26,7 @@ int RunWorker(const GlobalOptions& global) {
   SignalWaiter signals("worker");  // before any thread exists, so all inherit the mask
   EngineSetup setup;
   setup.sandbox = true;
+  setup.probe_sandbox = true;
   auto engine = SetUpEngine(global, setup);
   if (!engine) {
     std::cerr << "kiln worker: " << engine.error() << "\n";
