@@ -35,12 +35,22 @@ AreaStats LanguageAreaStats(const fs::path& root, Language language) {
 }
 
 struct Unit {
-  std::string name;  // "keyed/<key>" or the area name
-  std::string key;   // keyed entries only
+  std::string name;   // "keyed/<scope>/<key>", "keyed/<key>" (from before scopes) or the area name
+  std::string scope;  // keyed entries only ("" for those from before scopes)
+  std::string key;    // keyed entries only
   std::uint64_t bytes = 0;
   std::int64_t last_used = 0;
   bool broken = false;
+  bool unscoped = false;  // from before scopes: no job reads it any more
 };
+
+// Every scope's store, and last the store of the entries from before scopes.
+std::vector<KeyedStore> KeyedStores(const fs::path& root) {
+  std::vector<KeyedStore> stores;
+  for (const auto& scope : KeyedStore::Scopes(root)) stores.emplace_back(root, scope);
+  stores.emplace_back(root, "");
+  return stores;
+}
 
 }  // namespace
 
@@ -51,10 +61,12 @@ CacheStats CollectStats(const fs::path& root) {
   }
   AreaStats keyed;
   keyed.area = "keyed";
-  for (const auto& entry : KeyedStore(root).List()) {
-    keyed.bytes += entry.bytes;
-    keyed.entries += 1;
-    keyed.last_used_unix = std::max(keyed.last_used_unix, entry.last_used_unix);
+  for (const auto& store : KeyedStores(root)) {
+    for (const auto& entry : store.List()) {
+      keyed.bytes += entry.bytes;
+      keyed.entries += 1;
+      keyed.last_used_unix = std::max(keyed.last_used_unix, entry.last_used_unix);
+    }
   }
   stats.areas.push_back(keyed);
   for (const auto& area : stats.areas) stats.total_bytes += area.bytes;
@@ -64,8 +76,8 @@ CacheStats CollectStats(const fs::path& root) {
 GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_size,
                         std::optional<std::chrono::seconds> max_age) {
   GcReport report;
-  KeyedStore store(root);
-  store.CleanLeftovers(kLeftoverSeconds);
+  std::vector<KeyedStore> stores = KeyedStores(root);
+  for (auto& store : stores) store.CleanLeftovers(kLeftoverSeconds);
   const std::int64_t now = NowUnix();
   {
     // Areas whose removal a crash interrupted.
@@ -79,17 +91,22 @@ GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_s
   for (Language language : AllLanguages()) {
     AreaStats area = LanguageAreaStats(root, language);
     if (area.bytes == 0 && area.entries == 0) continue;
-    units.push_back(Unit{area.area, {}, area.bytes, area.last_used_unix, false});
+    units.push_back(Unit{area.area, {}, {}, area.bytes, area.last_used_unix, false, false});
   }
-  for (const auto& entry : store.List()) {
-    units.push_back(Unit{"keyed/" + entry.key, entry.key, entry.bytes, entry.last_used_unix, !entry.valid});
+  for (const auto& store : stores) {
+    const std::string prefix = store.scope().empty() ? "keyed/" : "keyed/" + store.scope() + "/";
+    for (const auto& entry : store.List()) {
+      units.push_back(Unit{prefix + entry.key, store.scope(), entry.key, entry.bytes, entry.last_used_unix,
+                           !entry.valid, store.scope().empty()});
+    }
   }
   for (const auto& unit : units) report.bytes_before += unit.bytes;
   report.bytes_after = report.bytes_before;
 
-  // Broken first, then oldest use first; ties by name so the order is stable.
+  // Broken and unscoped first, then oldest use first; ties by name so the order is stable.
   std::sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) {
     if (a.broken != b.broken) return a.broken;
+    if (a.unscoped != b.unscoped) return a.unscoped;
     if (a.last_used != b.last_used) return a.last_used < b.last_used;
     return a.name < b.name;
   });
@@ -98,7 +115,7 @@ GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_s
     std::string error;
     bool gone = false;
     if (!unit.key.empty()) {
-      gone = store.Evict(unit.key, &error);
+      gone = KeyedStore(root, unit.scope).Evict(unit.key, &error);
     } else {
       if (now - unit.last_used < kAreaInUseSeconds) {
         report.skipped.push_back(unit.name);
@@ -134,6 +151,8 @@ GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_s
     const Unit& unit = units[i];
     if (unit.broken) {
       done[i] = evict(unit, "broken");
+    } else if (unit.unscoped) {
+      done[i] = evict(unit, "unscoped");
     } else if (max_age && now - unit.last_used > max_age->count()) {
       done[i] = evict(unit, "age");
     }

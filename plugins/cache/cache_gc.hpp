@@ -1,7 +1,7 @@
 // Sizes of the build cache's areas, and eviction: least recently used first, to a size
 // cap and a maximum age.
 //
-// The units of eviction are the keyed entries (keyed/<key>) and the language areas
+// The units of eviction are the keyed entries (keyed/<scope>/<key>) and the language areas
 // (maven, gradle, npm, go, nuget, pip) as a whole: a package manager's own cache has no
 // entries kiln could tell apart. A language area used in the last kAreaInUseSeconds is
 // never evicted, since a build may be using it right now (the step that hands out its
@@ -39,9 +39,9 @@ struct CacheStats {
 CacheStats CollectStats(const std::filesystem::path& cache_root);
 
 struct Eviction {
-  std::string unit;    // "keyed/<key>" or a language area's name
+  std::string unit;    // "keyed/<scope>/<key>" or a language area's name
   std::uint64_t bytes = 0;
-  std::string reason;  // "age", "size" or "broken"
+  std::string reason;  // "age", "size", "broken" or "unscoped" (keyed/<key>, from before scopes)
 };
 
 struct GcReport {
@@ -55,7 +55,8 @@ struct GcReport {
 
 /// Evicts, least recently used first: every unit unused for longer than `max_age`, then
 /// more until the cache holds at most `max_size` bytes; entries whose manifest does not
-/// parse go first. Also clears leftovers of crashed saves. Either limit may be absent.
+/// parse go first, and entries from before scopes (keyed/<key>: no job reads them now).
+/// Also clears leftovers of crashed saves. Either limit may be absent.
 GcReport GarbageCollect(const std::filesystem::path& cache_root, std::optional<std::uint64_t> max_size,
                         std::optional<std::chrono::seconds> max_age);
 

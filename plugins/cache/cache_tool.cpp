@@ -14,6 +14,7 @@
 #include "cache_config.hpp"
 #include "cache_gc.hpp"
 #include "keyed_store.hpp"
+#include "kiln/repository_scope.hpp"
 #include "safe_paths.hpp"
 
 namespace {
@@ -51,7 +52,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", error.c_str());
       return 2;
     }
-    KeyedStore store(root);
+    // The scope of jobs without a repository: the bench measures the store, not scoping.
+    KeyedStore store(root, std::string(kiln::repository_scope::kNoRepositoryScope));
     if (command == "save") {
       SaveOptions options;
       options.copy = copy;

@@ -1,5 +1,6 @@
 #include "entry_trees.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ bool PlaceTree(const fs::path& entry, const std::string& slot, const fs::path& d
                std::string* error) {
   error->clear();
   const fs::path trees = entry / "trees";
-  if (::mkdir(trees.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(trees.c_str(), 0700) != 0 && errno != EEXIST) {
     *error = "cannot create \"" + trees.string() + "\": " + ErrnoText(errno);
     return false;
   }
@@ -65,6 +66,8 @@ bool PlaceTree(const fs::path& entry, const std::string& slot, const fs::path& d
   const fs::path marker = MarkerPath(entry, slot);
   const fs::path temp = marker.string() + ".tmp-" + UniqueSuffix();
   {
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // private, as the entry
+    if (fd >= 0) ::close(fd);
     std::ofstream out(temp, std::ios::trunc);
     out << (durable ? kDurable : BootId()) << "\n";
     if (!out.flush()) {

@@ -18,7 +18,7 @@ KeyLock::~KeyLock() {
 
 bool KeyLock::Acquire(const fs::path& path, int operation, std::string* error) {
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
       *error = "cannot open lock \"" + path.string() + "\": " + ErrnoText(errno);
       return false;

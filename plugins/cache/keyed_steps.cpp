@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "keyed_store.hpp"
+#include "kiln/repository_scope.hpp"
 #include "safe_paths.hpp"
 #include "step_args.hpp"
 
@@ -78,12 +79,24 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
   std::string error;
   if (!ParseKeyedArgs("restore", args, ctx, true, &parsed, &error)) return StepResult::Terminal(error);
   const auto start = std::chrono::steady_clock::now();
-  KeyedStore store(ctx.build_cache_dir());
+  const repository_scope::JobScopes scopes = repository_scope::ScopesForJob(ctx.job());
   RestoreOptions options;
   options.copy = CopyOptionsFor(ctx, config);
   options.overlay_scratch = OverlayScratch(ctx, config);
-  const RestoreOutcome outcome = store.Restore(parsed.key, parsed.restore_keys, parsed.paths, options);
-  for (const auto& warning : outcome.warnings) ctx.warn("cache.restore: " + warning);
+  // The job's own scopes only: an untrusted job's ref first (what it saved), then its
+  // repository's; never another repository's.
+  RestoreOutcome outcome;
+  std::vector<std::string> warnings;
+  std::string restored_from;
+  for (const std::string& scope : scopes.restore) {
+    outcome = KeyedStore(ctx.build_cache_dir(), scope).Restore(parsed.key, parsed.restore_keys, parsed.paths, options);
+    warnings.insert(warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
+    if (outcome.cancelled || outcome.hit != RestoreOutcome::Hit::miss) {
+      restored_from = scope == scopes.repository ? "repository" : "ref";
+      break;
+    }
+  }
+  for (const auto& warning : warnings) ctx.warn("cache.restore: " + warning);
   if (outcome.cancelled) return StepResult::Retryable("cache.restore: cancelled");
 
   nlohmann::json out = {{"requested_key", parsed.key}, {"bytes", outcome.bytes}, {"files", outcome.files}};
@@ -99,6 +112,7 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
       out["hit"] = outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix";
       out["key"] = outcome.matched_key;
       out["mode"] = outcome.mounted ? "overlay" : "copy";
+      out["scope"] = restored_from;
       message = std::string(outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix") + " hit \"" +
                 outcome.matched_key + "\": " + std::to_string(outcome.files) + " files, " +
                 Megabytes(outcome.bytes) + (outcome.mounted ? ", mounted (overlay)" : ", copied");
@@ -117,14 +131,19 @@ StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const Cache
   std::string error;
   if (!ParseKeyedArgs("save", args, ctx, false, &parsed, &error)) return StepResult::Terminal(error);
   const auto start = std::chrono::steady_clock::now();
-  KeyedStore store(ctx.build_cache_dir());
+  // A trusted job saves into its repository's scope, an untrusted one into its ref's.
+  const repository_scope::JobScopes scopes = repository_scope::ScopesForJob(ctx.job());
+  KeyedStore store(ctx.build_cache_dir(), scopes.save);
   SaveOptions options;
   options.copy = CopyOptionsFor(ctx, config);
   options.durable = config.durable;
   options.overlay_scratch = OverlayScratch(ctx, config);
   const SaveOutcome outcome = store.Save(parsed.key, parsed.paths, options);
 
-  nlohmann::json out = {{"key", parsed.key}, {"bytes", outcome.bytes}, {"files", outcome.files}};
+  nlohmann::json out = {{"key", parsed.key},
+                        {"bytes", outcome.bytes},
+                        {"files", outcome.files},
+                        {"scope", scopes.trusted ? "repository" : "ref"}};
   std::string message;
   switch (outcome.kind) {
     case SaveOutcome::Kind::cancelled: return StepResult::Retryable("cache.save: cancelled");

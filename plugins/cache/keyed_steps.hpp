@@ -2,8 +2,13 @@
 // of workspace trees (node_modules, .m2 inside the repo, build outputs), see keyed_store.hpp.
 //
 //   restore -> { hit = "exact" | "prefix" | false, key = <the key restored, or nil>,
-//                requested_key = key, bytes, files }
-//   save    -> { saved = true | false, status = "saved" | "exists" | "nothing", key, bytes, files }
+//                requested_key = key, bytes, files, mode, scope = "ref" | "repository" (on a hit) }
+//   save    -> { saved = true | false, status = "saved" | "exists" | "nothing", key, bytes, files,
+//                scope = "repository" | "ref" }
+//
+// Entries belong to the job's repository (kiln/repository_scope.hpp): a trusted job reads
+// and writes its repository's scope; an untrusted one reads its ref's scope, then its
+// repository's, and writes only its ref's. The script's keys do not change.
 //
 // Errors: a bad key or path is terminal. A broken or unreadable entry is never an error:
 // restore reports a miss (and a warning). A save that fails to write (no space) is

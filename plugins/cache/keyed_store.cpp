@@ -15,6 +15,7 @@
 #include "entry_pins.hpp"
 #include "entry_trees.hpp"
 #include "errno_text.hpp"
+#include "kiln/repository_scope.hpp"
 #include "key_lock.hpp"
 #include "overlay_mount.hpp"
 #include "safe_paths.hpp"
@@ -56,7 +57,7 @@ bool ReadWhole(const fs::path& path, std::string* out) {
 }
 
 std::string WriteSynced(const fs::path& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return "cannot create \"" + path.string() + "\": " + ErrnoText(errno);
   std::size_t done = 0;
   while (done < content.size()) {
@@ -275,13 +276,41 @@ bool ResolveWorkspacePaths(const fs::path& workspace, const std::vector<std::str
   return true;
 }
 
-KeyedStore::KeyedStore(fs::path cache_root) : root_(std::move(cache_root)), keyed_(root_ / "keyed") {}
+KeyedStore::KeyedStore(fs::path cache_root, std::string scope)
+    : root_(std::move(cache_root)),
+      scope_(std::move(scope)),
+      keyed_(scope_.empty() ? root_ / "keyed" : root_ / "keyed" / scope_) {}
+
+std::vector<std::string> KeyedStore::Scopes(const fs::path& cache_root) {
+  std::vector<std::string> scopes;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(cache_root / "keyed", ec)) {
+    const std::string name = item.path().filename().string();
+    if (repository_scope::IsScopeName(name) && item.is_directory(ec) && !item.is_symlink(ec)) scopes.push_back(name);
+  }
+  std::sort(scopes.begin(), scopes.end());
+  return scopes;
+}
 
 std::string KeyedStore::EnsureLayout() const {
+  // Private to the worker: made 0700, and stores made before that are made so now.
+  const fs::path top = root_ / "keyed";
+  std::vector<fs::path> dirs = {top};
+  if (keyed_ != top) dirs.push_back(keyed_);
+  for (const char* sub : {".tmp", ".trash", ".locks"}) dirs.push_back(keyed_ / sub);
   std::error_code ec;
-  for (const char* sub : {".tmp", ".trash", ".locks"}) {
-    fs::create_directories(keyed_ / sub, ec);
-    if (ec) return "cannot create \"" + (keyed_ / sub).string() + "\": " + ec.message();
+  fs::create_directories(root_, ec);
+  for (const auto& dir : dirs) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return "cannot create \"" + dir.string() + "\": " + ErrnoText(errno);
+    }
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return "\"" + dir.string() + "\" is not a directory";
+    }
+    if ((st.st_mode & 07777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) {
+      return "cannot make \"" + dir.string() + "\" private: " + ErrnoText(errno);
+    }
   }
   return {};
 }
@@ -325,10 +354,8 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
   }
 
   const fs::path temp = keyed_ / ".tmp" / (key + "." + UniqueSuffix());
-  std::error_code ec;
-  fs::create_directories(temp, ec);
-  if (ec) {
-    outcome.message = "cannot create \"" + temp.string() + "\": " + ec.message();
+  if (::mkdir(temp.c_str(), 0700) != 0) {
+    outcome.message = "cannot create \"" + temp.string() + "\": " + ErrnoText(errno);
     return outcome;
   }
   auto discard = [&temp](SaveOutcome result) {
@@ -336,7 +363,7 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
     return result;
   };
   const fs::path pack_path = temp / kPackName;
-  const int pack = ::open(pack_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  const int pack = ::open(pack_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (pack < 0) {
     outcome.message = "cannot create \"" + pack_path.string() + "\": " + ErrnoText(errno);
     return discard(outcome);
@@ -590,6 +617,7 @@ std::vector<KeyedStore::EntryInfo> KeyedStore::List() const {
   for (const auto& item : fs::directory_iterator(keyed_, ec)) {
     const std::string name = item.path().filename().string();
     if (name.empty() || name[0] == '.') continue;
+    if (scope_.empty() && repository_scope::IsScopeName(name)) continue;  // a scope, not an old entry
     EntryInfo info;
     info.key = name;
     Manifest manifest;

@@ -1,15 +1,20 @@
 // Keyed cache entries: save a set of workspace paths under a key, restore them by exact
 // key or by key prefix.
 //
-// Layout under the build cache root:
-//   keyed/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
-//   keyed/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
-//   keyed/<key>/last-used    its modification time is the entry's last use (eviction)
-//   keyed/<key>/trees/<n>    path n as a directory tree, for overlay restores (see
-//                            entry_trees.hpp); an entry is not evicted while mounted
-//   keyed/.tmp/              entries being written (same file system: renamed into place)
-//   keyed/.trash/            entries being removed
-//   keyed/.locks/<key>.lock  flock: shared while restoring, exclusive while replacing
+// Layout under the build cache root: one store per scope (kiln/repository_scope.hpp: a
+// repository, or one ref of it for untrusted jobs), so a key names an entry of one
+// repository only. keyed/ and everything below it is the worker's alone (dirs 0700,
+// files 0600): a sandboxed build reads entries only through what a restore gives it.
+//   keyed/<scope>/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
+//   keyed/<scope>/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
+//   keyed/<scope>/<key>/last-used    its modification time is the entry's last use (eviction)
+//   keyed/<scope>/<key>/trees/<n>    path n as a directory tree, for overlay restores (see
+//                                    entry_trees.hpp); an entry is not evicted while mounted
+//   keyed/<scope>/.tmp/              entries being written (same file system: renamed into place)
+//   keyed/<scope>/.trash/            entries being removed
+//   keyed/<scope>/.locks/<key>.lock  flock: shared while restoring, exclusive while replacing
+// An entry directly under keyed/ (keyed/<key>/manifest) is from before scopes: no job reads
+// it; the store with the empty scope lists and evicts those (cache_gc.cpp).
 //
 // Contract: an entry appears whole (a directory rename) or not at all; a key, once saved
 // whole, is not overwritten (the first of concurrent savers wins, the others report
@@ -87,7 +92,12 @@ struct RestoreOptions {
 
 class KeyedStore {
  public:
-  explicit KeyedStore(std::filesystem::path cache_root);
+  /// The store of one scope (kiln::repository_scope::IsScopeName), or with "" the entries
+  /// of before scopes, for eviction only.
+  KeyedStore(std::filesystem::path cache_root, std::string scope);
+
+  /// The scopes that have a store under `cache_root`.
+  static std::vector<std::string> Scopes(const std::filesystem::path& cache_root);
 
   /// Saves `paths` under `key` (already validated). Paths that do not exist are recorded as
   /// absent; when none exists nothing is saved.
@@ -117,6 +127,7 @@ class KeyedStore {
   /// Removes leftovers: temp dirs older than `older_than_seconds`, and the trash.
   void CleanLeftovers(std::int64_t older_than_seconds);
 
+  const std::string& scope() const { return scope_; }
   std::filesystem::path keyed_dir() const { return keyed_; }
   std::filesystem::path entry_dir(const std::string& key) const { return keyed_ / key; }
 
@@ -125,6 +136,7 @@ class KeyedStore {
   void Quarantine(const std::string& key, std::uint64_t inode, std::vector<std::string>* warnings);
 
   std::filesystem::path root_;
+  std::string scope_;
   std::filesystem::path keyed_;
 };
 

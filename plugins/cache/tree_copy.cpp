@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "errno_text.hpp"
+#include "open_beneath.hpp"
 #include "safe_paths.hpp"
 
 namespace kiln::cache {
@@ -103,8 +104,12 @@ long long MoveBytes(int in, loff_t* in_off, int out, loff_t* out_off, std::uint6
   return static_cast<long long>(moved);
 }
 
+// Creating an item of a restored tree: its parent is opened beneath the destination
+// (open_beneath.hpp), so a symlink the entry planted earlier is never passed through.
 CopyStatus MakeDirectory(int root, const fs::path& root_path, const std::string& dst) {
-  if (::mkdirat(root, dst.c_str(), 0700) != 0) {
+  std::string name;
+  Fd parent(OpenParentBeneath(root, dst, &name));
+  if (parent.get() < 0 || ::mkdirat(parent.get(), name.c_str(), 0700) != 0) {
     return Fail(CopyStatus::Kind::io,
                 "cannot create \"" + Escape((root_path / dst).string()) + "\": " + ErrnoText(errno));
   }
@@ -112,7 +117,9 @@ CopyStatus MakeDirectory(int root, const fs::path& root_path, const std::string&
 }
 
 CopyStatus MakeSymlink(int root, const fs::path& root_path, const std::string& dst, const std::string& target) {
-  if (::symlinkat(target.c_str(), root, dst.c_str()) != 0) {
+  std::string name;
+  Fd parent(OpenParentBeneath(root, dst, &name));
+  if (parent.get() < 0 || ::symlinkat(target.c_str(), parent.get(), name.c_str()) != 0) {
     return Fail(CopyStatus::Kind::io,
                 "cannot create symlink \"" + Escape((root_path / dst).string()) + "\": " + ErrnoText(errno));
   }
@@ -143,7 +150,7 @@ struct PackJob {
 // and the files to pack.
 CopyStatus Walk(int src_root, const fs::path& src_root_path, const std::string& src, const std::string& path,
                 std::vector<ManifestItem>* items, std::vector<PackJob>* jobs, const CopyOptions& options) {
-  Fd fd(::openat(src_root, src.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Fd fd(OpenBeneath(src_root, src, O_RDONLY | O_DIRECTORY));
   struct stat st {};
   if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
     return Fail(CopyStatus::Kind::io,
@@ -213,14 +220,17 @@ CopyStatus PackFiles(int src_root, const fs::path& src_root_path, const std::vec
       return Fail(CopyStatus::Kind::cancelled, "cancelled");
     }
     const fs::path shown = src_root_path / job.src;
-    Fd in(::openat(src_root, job.src.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    // Beneath the saved tree's parent, following no symlink: a directory swapped for a link
+    // since the walk is not followed. O_NONBLOCK: a file replaced by a FIFO must not hang us.
+    Fd in(OpenBeneath(src_root, job.src, O_RDONLY | O_NONBLOCK));
     struct stat st {};
-    if (in.get() < 0 || ::fstat(in.get(), &st) != 0) {
-      if (errno == ENOENT) {  // removed since the walk: leave it out
-        (*items)[job.item].path.clear();
-        continue;
+    const bool opened = in.get() >= 0 && ::fstat(in.get(), &st) == 0;
+    if (!opened || !S_ISREG(st.st_mode)) {
+      if (!opened && errno != ENOENT && errno != ELOOP) {
+        return Fail(CopyStatus::Kind::io, "cannot open \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
       }
-      return Fail(CopyStatus::Kind::io, "cannot open \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
+      (*items)[job.item].path.clear();  // removed or replaced since the walk: leave it out
+      continue;
     }
     loff_t out_off = static_cast<loff_t>(*pack_size);
     const long long moved = MoveBytes(in.get(), nullptr, pack_fd, &out_off, 0, true);
@@ -251,7 +261,7 @@ constexpr std::size_t kSmallFile = 128 * 1024;
 CopyStatus UnpackFile(int pack_fd, int dst_root, const fs::path& dst_root_path, const UnpackJob& job,
                       const ManifestItem& item, std::vector<char>* buffer) {
   const fs::path shown = dst_root_path / job.dst;
-  Fd out(::openat(dst_root, job.dst.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  Fd out(OpenBeneath(dst_root, job.dst, O_WRONLY | O_CREAT | O_EXCL, 0600));
   if (out.get() < 0) {
     return Fail(CopyStatus::Kind::io, "cannot create \"" + Escape(shown.string()) + "\": " + ErrnoText(errno));
   }
@@ -499,8 +509,8 @@ CopyStatus UnpackTree(int pack_fd, const std::vector<ManifestItem>& items, const
   for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
     const ManifestItem& item = items[it->second];
     struct timespec times[2] = {{0, UTIME_NOW}, Timespec(item.mtime_ns)};
-    if (::fchmodat(dst_root.get(), it->first.c_str(), item.mode, 0) != 0 ||
-        ::utimensat(dst_root.get(), it->first.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    Fd dir(OpenBeneath(dst_root.get(), it->first, O_RDONLY | O_DIRECTORY));
+    if (dir.get() < 0 || ::fchmod(dir.get(), item.mode) != 0 || ::futimens(dir.get(), times) != 0) {
       return Fail(CopyStatus::Kind::io, "setting mode and time of \"" + Escape((parent / it->first).string()) +
                                             "\": " + ErrnoText(errno));
     }

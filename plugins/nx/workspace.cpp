@@ -11,6 +11,7 @@
 #include <cstring>
 #include <thread>
 
+#include "kiln/repository_scope.hpp"
 #include "kiln/step_context.hpp"
 
 namespace kiln::nx {
@@ -18,38 +19,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uint32_t Fnv1a(std::string_view text) {
-  std::uint32_t hash = 2166136261u;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 16777619u;
-  }
-  return hash;
-}
-
-/// "https://user:token@host/acme/shop.git" -> "host/acme/shop".
-std::string UrlWithoutSchemeAndCredentials(std::string url) {
-  if (auto scheme = url.find("://"); scheme != std::string::npos) url.erase(0, scheme + 3);
-  auto slash = url.find('/');
-  auto at = url.rfind('@', slash == std::string::npos ? url.size() : slash);
-  if (at != std::string::npos) url.erase(0, at + 1);
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.size() > 4 && url.compare(url.size() - 4, 4, ".git") == 0) url.resize(url.size() - 4);
-  return url;
+/// "https://user:token@host/acme/shop.git" -> "host/acme/shop": the readable part only.
+std::string UrlWithoutSchemeAndCredentials(const std::string& url) {
+  std::string normalised = repository_scope::NormaliseRepositoryUrl(url);
+  if (auto scheme = normalised.find("://"); scheme != std::string::npos) normalised.erase(0, scheme + 3);
+  return normalised;
 }
 
 }  // namespace
 
 std::string RepositoryKey(const nlohmann::json& job) {
+  const repository_scope::JobScopes scopes = repository_scope::ScopesForJob(job);
+  if (scopes.repository == repository_scope::kNoRepositoryScope) return scopes.save;
   std::string name;
-  if (job.is_object() && job.contains("repo") && job["repo"].is_object()) {
-    const auto& repo = job["repo"];
-    if (repo.contains("name") && repo["name"].is_string()) name = repo["name"].get<std::string>();
-    if (name.empty() && repo.contains("url") && repo["url"].is_string()) {
-      name = UrlWithoutSchemeAndCredentials(repo["url"].get<std::string>());
-    }
-  }
-  if (name.empty()) return "local";
+  const auto& repo = job["repo"];
+  if (repo.contains("name") && repo["name"].is_string()) name = repo["name"].get<std::string>();
+  if (name.empty()) name = UrlWithoutSchemeAndCredentials(repo["url"].get<std::string>());
   std::string key;
   for (char c : name) {
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -58,9 +43,9 @@ std::string RepositoryKey(const nlohmann::json& job) {
   }
   if (key.size() > 80) key.resize(80);
   if (key.find_first_not_of('.') == std::string::npos) key = "repo";  // never "." or ".."
-  char suffix[16];
-  std::snprintf(suffix, sizeof suffix, "-%08x", Fnv1a(name));
-  return key + suffix;
+  // The name is for people; the scope decides: the repository's normalised URL, and the
+  // ref for an untrusted job, so no other repository and no fork's pull request writes here.
+  return key + "-" + scopes.save;
 }
 
 RepoCache RepoCacheFor(StepContext& ctx) {

@@ -7,8 +7,9 @@
 //                                            (kiln/dependency_caches.hpp); npm's cache is
 //                                            npm/npm, yarn's and pnpm's stores beside it
 //   <build cache>/<repo key>/nx/cache        NX_CACHE_DIRECTORY: task outputs, kept between jobs;
-//                                            one per repository, so a repository's cache
-//                                            never feeds another's build
+//                                            one per repository (its normalised URL), and one
+//                                            per ref for untrusted jobs, so a repository's
+//                                            cache never feeds another's build
 //   <build cache>/<repo key>/nx/workspace-data  NX_WORKSPACE_DATA_DIRECTORY: NX's task database
 //                                            (without it NX forgets what its cache holds), its
 //                                            project graph and file hashes
@@ -29,10 +30,12 @@ class StepContext;
 
 namespace kiln::nx {
 
-/// A directory name for the job's repository: job.repo.name (else its URL without scheme,
-/// credentials and ".git") with every character outside [A-Za-z0-9._-] replaced, and a
-/// short hash of the original so that two names that sanitize alike stay apart:
-/// "acme/shop" -> "acme-shop-1f0e3c2a". "local" for a job without a repository.
+/// A directory name for the job's NX cache: job.repo.name (else its URL without scheme,
+/// credentials and ".git") with every character outside [A-Za-z0-9._-] replaced, for people,
+/// then the job's cache scope (kiln/repository_scope.hpp), which decides: the repository's
+/// normalised URL for a trusted job ("acme-shop-repo-<32 hex>"), that and the ref for an
+/// untrusted one ("acme-shop-ref-<32 hex>"), so no other repository, and no fork's pull
+/// request, writes task outputs a trusted build then replays. "local" without a repository.
 std::string RepositoryKey(const nlohmann::json& job);
 
 struct RepoCache {

@@ -17,7 +17,7 @@ namespace {
 bool SameJob(const kiln::Job& a, const kiln::Job& b) {
   return a.id == b.id && a.repo_url == b.repo_url && a.repo_name == b.repo_name && a.commit == b.commit &&
          a.branch == b.branch && a.before == b.before && a.pipeline == b.pipeline && a.env == b.env &&
-         a.delivery_id == b.delivery_id;
+         a.delivery_id == b.delivery_id && a.trusted == b.trusted;
 }
 
 void Check(std::string_view body, const kiln::JobRules& rules) {

@@ -62,6 +62,8 @@ TEST_F(GatewayTest, APushBecomesAJobPublishedWithTheDeliveryIdAsMessageId) {
   EXPECT_EQ(message["branch"], "main");
   EXPECT_EQ(message["before"], kPreviousCommit);
   EXPECT_EQ(message["delivery_id"], "72d3162e-cc78-11e3-81ab-4c9367dc0958");
+  // A push: its job may write the repository's caches (docs/plugins/cache.md, "Scopes").
+  EXPECT_EQ(message["trusted"], true);
 
   // Known at once to the status API and to kiln status.
   auto state = Query("/builds/" + id);

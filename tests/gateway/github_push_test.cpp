@@ -63,9 +63,14 @@ TEST(GitHubPush, ABranchPushBecomesTheJobOfDesignMd) {
   EXPECT_EQ(job.before, kBefore);
   EXPECT_EQ(job.delivery_id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
   EXPECT_TRUE(job.env.empty());
+  // A push comes from someone who can write the repository: its job may write the
+  // repository's caches, and the published message says so.
+  EXPECT_TRUE(job.trusted);
+  EXPECT_EQ(job.to_json().at("trusted"), true);
   // The message the worker will read passes the worker's own gate.
   auto parsed = ParseJob(job.to_json().dump(), JobRules{});
-  EXPECT_TRUE(parsed.ok()) << parsed.error();
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_TRUE(parsed->trusted);
 }
 
 TEST(GitHubPush, ANewBranchHasNoBefore) {

@@ -36,6 +36,7 @@ TEST(ParseJob, AcceptsDesignExample) {
   message["pipeline"] = "node/service";
   message["env"] = {{"NODE_ENV", "production"}};
   message["delivery_id"] = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+  message["trusted"] = true;
   auto job = Parse(message);
   ASSERT_TRUE(job.ok()) << job.error();
   EXPECT_EQ(job->id, "01JD0V3K9Q7X2M5T8N4B6C1A0F");
@@ -48,6 +49,36 @@ TEST(ParseJob, AcceptsDesignExample) {
   EXPECT_EQ(job->delivery_id, "72d3162e-cc78-11e3-81ab-4c9367dc0958");
   // to_json gives the message back.
   EXPECT_EQ(job->to_json(), message);
+}
+
+TEST(ParseJob, TrustedDefaultsToTrueAndIsAlwaysWrittenBack) {
+  auto job = Parse(ValidMessage());
+  ASSERT_TRUE(job.ok()) << job.error();
+  EXPECT_TRUE(job->trusted);
+  // Written explicitly, so a plugin reading ctx.job() never guesses the default.
+  EXPECT_EQ(job->to_json().at("trusted"), true);
+}
+
+TEST(ParseJob, UntrustedJobsKeepTheirFlag) {
+  nlohmann::json message = ValidMessage();
+  message["trusted"] = false;
+  auto job = Parse(message);
+  ASSERT_TRUE(job.ok()) << job.error();
+  EXPECT_FALSE(job->trusted);
+  EXPECT_EQ(job->to_json().at("trusted"), false);
+  auto again = ParseJob(job->to_json().dump(), JobRules{});
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_FALSE(again->trusted);
+}
+
+TEST(ParseJob, TrustedMustBeABooleanAndTheErrorNamesIt) {
+  for (const nlohmann::json& bad : {nlohmann::json("false"), nlohmann::json(0), nlohmann::json(1),
+                                    nlohmann::json::array(), nlohmann::json::object()}) {
+    nlohmann::json message = ValidMessage();
+    message["trusted"] = bad;
+    const std::string error = ErrorOf(message);
+    EXPECT_EQ(error.rfind("trusted: must be true or false", 0), 0u) << error;
+  }
 }
 
 TEST(ParseJob, DerivesRepoNameWhenMissing) {

@@ -53,6 +53,10 @@ Result<PushDecision> DecidePush(std::string_view body, const std::string& delive
   job.repo_url = clone_url.value();
   job.repo_name = full_name.value();
   job.delivery_id = delivery_id;
+  // A push event: someone who can write the repository put this ref there, so the job may
+  // write the repository's caches. (A fork's pull request, when the gateway takes them,
+  // will set false: issue 17.)
+  job.trusted = true;
   const std::string& name = ref.value();
   if (name.rfind(kTagPrefix, 0) == 0) {
     const std::string tag = name.substr(kTagPrefix.size());

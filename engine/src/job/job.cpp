@@ -130,6 +130,7 @@ nlohmann::json Job::to_json() const {
   if (!pipeline.empty()) out["pipeline"] = pipeline;
   if (!env.empty()) out["env"] = env;
   if (!delivery_id.empty()) out["delivery_id"] = delivery_id;
+  out["trusted"] = trusted;  // always written: plugins decide cache scopes by it
   return out;
 }
 
@@ -339,6 +340,12 @@ Result<Job> ParseJob(std::string_view body, const JobRules& rules) {
   if (auto r = optional_string(doc, "before", "before", job.before); !r) return MakeError(r.error());
   if (auto r = optional_string(doc, "pipeline", "pipeline", job.pipeline); !r) return MakeError(r.error());
   if (auto r = optional_string(doc, "delivery_id", "delivery_id", job.delivery_id); !r) return MakeError(r.error());
+  if (auto trusted = doc.find("trusted"); trusted != doc.end() && !trusted->is_null()) {
+    if (!trusted->is_boolean()) {
+      return MakeError("trusted: must be true or false, got " + std::string(trusted->type_name()));
+    }
+    job.trusted = trusted->get<bool>();
+  }
   if (auto env = doc.find("env"); env != doc.end() && !env->is_null()) {
     if (!env->is_object()) return MakeError("env: must be an object of strings, got " + std::string(env->type_name()));
     for (const auto& [key, value] : env->items()) {

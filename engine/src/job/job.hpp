@@ -25,6 +25,10 @@ struct Job {
   std::string pipeline;
   std::map<std::string, std::string> env;
   std::string delivery_id;
+  /// May this job write its repository's shared caches? Pushes to the repository and
+  /// `kiln submit` are trusted; a fork's pull request is not: it restores its repository's
+  /// cache entries but saves only into a scope of its own ref (docs/plugins/cache.md).
+  bool trusted = true;
 
   /// The message form (DESIGN.md), as published and as a pipeline's `job` global.
   nlohmann::json to_json() const;

@@ -26,7 +26,7 @@ class CacheGcTest : public KeyedCacheTest {
     WriteFile(harness.workspace() / "src" / "blob", std::string(bytes, 'x'));
     const StepResult saved = Run("save", {{"key", key}, {"paths", "src"}});
     ASSERT_EQ(saved.outputs["status"], "saved") << saved.message;
-    fs::last_write_time(root() / "keyed" / key / "last-used",
+    fs::last_write_time(keyed() / key / "last-used",
                         fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
   }
   // A language area with one file of `bytes` bytes, last used `hours_ago` hours ago.
@@ -36,6 +36,10 @@ class CacheGcTest : public KeyedCacheTest {
     WriteFile(area.root / std::string(kLastUsedMarker), "");
     fs::last_write_time(area.root / std::string(kLastUsedMarker),
                         fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
+  }
+  // How gc names the entry `key` of this job's scope, with the reason it went.
+  std::string Unit(const std::string& key, const std::string& reason) const {
+    return "keyed/" + scope() + "/" + key + ":" + reason;
   }
   std::vector<std::string> Evicted(const GcReport& report) {
     std::vector<std::string> units;
@@ -69,13 +73,13 @@ TEST_F(CacheGcTest, SizeCapEvictsLeastRecentlyUsedFirst) {
   Area(Language::npm, 1000, 20);
   // 4000 bytes; a cap of 2500 takes the two least recently used.
   const GcReport report = GarbageCollect(root(), 2500, std::nullopt);
-  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/oldest:size", "npm:size"}));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{Unit("oldest", "size"), "npm:size"}));
   EXPECT_EQ(report.bytes_before, 4000u);
   EXPECT_EQ(report.bytes_after, 2000u);
-  EXPECT_FALSE(fs::exists(root() / "keyed" / "oldest"));
+  EXPECT_FALSE(fs::exists(keyed() / "oldest"));
   EXPECT_FALSE(fs::exists(root() / "npm"));
-  EXPECT_TRUE(fs::exists(root() / "keyed" / "middle"));
-  EXPECT_TRUE(fs::exists(root() / "keyed" / "newest"));
+  EXPECT_TRUE(fs::exists(keyed() / "middle"));
+  EXPECT_TRUE(fs::exists(keyed() / "newest"));
 }
 
 TEST_F(CacheGcTest, RestoreRefreshesTheLastUse) {
@@ -83,7 +87,7 @@ TEST_F(CacheGcTest, RestoreRefreshesTheLastUse) {
   Entry("b", 1000, 20);
   ASSERT_EQ(Run("restore", {{"key", "a"}, {"paths", "src"}}).outputs["hit"], "exact");
   const GcReport report = GarbageCollect(root(), 1000, std::nullopt);
-  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/b:size"}));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{Unit("b", "size")}));
 }
 
 TEST_F(CacheGcTest, MaxAgeEvictsWhatWasNotUsed) {
@@ -92,33 +96,33 @@ TEST_F(CacheGcTest, MaxAgeEvictsWhatWasNotUsed) {
   Area(Language::maven, 10, 24 * 30);
   Area(Language::pip, 10, 24 * 3);
   const GcReport report = GarbageCollect(root(), std::nullopt, std::chrono::hours(24 * 14));
-  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"maven:age", "keyed/stale:age"}));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"maven:age", Unit("stale", "age")}));
   EXPECT_TRUE(fs::exists(root() / "pip"));
 }
 
 TEST_F(CacheGcTest, AnAreaInUseAndAnEntryBeingRestoredAreSkipped) {
   Entry("busy", 1000, 50);
   Area(Language::go, 1000, 0);  // just handed out by cache.paths: a build may use it now
-  const int fd = ::open((root() / "keyed" / ".locks" / "busy.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  const int fd = ::open((keyed() / ".locks" / "busy.lock").c_str(), O_RDWR | O_CREAT, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::flock(fd, LOCK_SH), 0);  // as a restore holds it
   const GcReport report = GarbageCollect(root(), 0, std::nullopt);
   EXPECT_TRUE(report.evicted.empty());
   EXPECT_EQ(report.skipped.size(), 2u);
   ::close(fd);
-  EXPECT_EQ(Evicted(GarbageCollect(root(), 0, std::nullopt)), (std::vector<std::string>{"keyed/busy:size"}));
+  EXPECT_EQ(Evicted(GarbageCollect(root(), 0, std::nullopt)), (std::vector<std::string>{Unit("busy", "size")}));
 }
 
 TEST_F(CacheGcTest, BrokenEntriesGoFirstAndLeftoversAreCleared) {
   Entry("good", 100, 1);
   Entry("broken", 100, 1);
-  fs::remove(root() / "keyed" / "broken" / "manifest");
-  WriteFile(root() / "keyed" / ".tmp" / "crashed.1" / "data" / "x", "partial");
-  fs::last_write_time(root() / "keyed" / ".tmp" / "crashed.1", fs::file_time_type::clock::now() - std::chrono::hours(3));
+  fs::remove(keyed() / "broken" / "manifest");
+  WriteFile(keyed() / ".tmp" / "crashed.1" / "data" / "x", "partial");
+  fs::last_write_time(keyed() / ".tmp" / "crashed.1", fs::file_time_type::clock::now() - std::chrono::hours(3));
   const GcReport report = GarbageCollect(root(), std::nullopt, std::nullopt);
-  EXPECT_EQ(Evicted(report), (std::vector<std::string>{"keyed/broken:broken"}));
-  EXPECT_FALSE(fs::exists(root() / "keyed" / ".tmp" / "crashed.1"));
-  EXPECT_TRUE(fs::exists(root() / "keyed" / "good"));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{Unit("broken", "broken")}));
+  EXPECT_FALSE(fs::exists(keyed() / ".tmp" / "crashed.1"));
+  EXPECT_TRUE(fs::exists(keyed() / "good"));
 }
 
 TEST_F(CacheGcTest, GcStepUsesConfigAndArguments) {
@@ -128,7 +132,7 @@ TEST_F(CacheGcTest, GcStepUsesConfigAndArguments) {
   StepResult result = Run("gc", nlohmann::json::object());
   ASSERT_TRUE(result.ok()) << result.message;
   ASSERT_EQ(result.outputs["evicted"].size(), 1u);
-  EXPECT_EQ(result.outputs["evicted"][0]["unit"], "keyed/a");
+  EXPECT_EQ(result.outputs["evicted"][0]["unit"], "keyed/" + scope() + "/a");
   result = Run("gc", {{"max_size", "0"}});
   EXPECT_EQ(result.outputs["evicted"].size(), 1u);
   EXPECT_EQ(Run("gc", {{"max_age", "whenever"}}).status, StepResult::Status::terminal);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kiln/plugin.hpp"
+#include "kiln/repository_scope.hpp"
 #include "support/step_harness.hpp"
 #include "support/temp_dir.hpp"
 
@@ -42,9 +43,11 @@ class KeyedCacheTest : public CachePluginTest {
     if (!restore_keys.is_null()) args["restore_keys"] = restore_keys;
     return Run("restore", args);
   }
-  std::filesystem::path entry(const std::string& key) const {
-    return harness.build_cache_dir() / "keyed" / key;
-  }
+  /// Where the harness's job saves: its repository's scope (it is trusted).
+  std::string scope() const { return repository_scope::ScopesForJob(harness.job).save; }
+  /// That scope's store: keyed/<scope>.
+  std::filesystem::path keyed() const { return harness.build_cache_dir() / "keyed" / scope(); }
+  std::filesystem::path entry(const std::string& key) const { return keyed() / key; }
 };
 
 }  // namespace kiln::cache

@@ -237,13 +237,14 @@ TEST_F(KeyedStepsTest, ConcurrentSavesOfOneKeyLeaveOneWholeEntry) {
   const StepResult restored = Restore("same-key", "deps");
   EXPECT_EQ(restored.outputs["hit"], "exact");
   EXPECT_EQ(restored.outputs["files"], 400);
-  EXPECT_TRUE(fs::is_empty(harness.build_cache_dir() / "keyed" / ".tmp"));
+  EXPECT_TRUE(fs::is_empty(keyed() / ".tmp"));
 }
 
 TEST_F(KeyedStepsTest, ConcurrentProcessesSavingAndRestoringNeverSeeHalfAnEntry) {
   testing::MakeWideTree(ws("deps"), 300, 2000, 'q');
   const std::string expected = DescribeTree(ws("deps"));
   const fs::path cache = harness.build_cache_dir();
+  const std::string job_scope = scope();
   const fs::path workspace = harness.workspace();
   std::vector<pid_t> children;
   for (int i = 0; i < 4; ++i) {
@@ -253,7 +254,7 @@ TEST_F(KeyedStepsTest, ConcurrentProcessesSavingAndRestoringNeverSeeHalfAnEntry)
       // Child: save the key, then restore it into a private dir and compare.
       int code = 0;
       {
-        KeyedStore store(cache);
+        KeyedStore store(cache, job_scope);
         std::vector<WorkspacePath> paths;
         std::string error;
         if (!ResolveWorkspacePaths(workspace, {"deps"}, &paths, &error)) code = 10;

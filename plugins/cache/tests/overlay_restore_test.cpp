@@ -86,13 +86,13 @@ TEST_F(OverlayRestoreTest, RestoringTwiceInOneJobReplacesTheFirstOverlay) {
 TEST_F(OverlayRestoreTest, AnEntryAJobHasMountedIsNotEvictedUntilTheJobEnds) {
   SaveSample("npm-1");
   if (Restore("npm-1", "node_modules").outputs["mode"] != "overlay") GTEST_SKIP() << "no overlay here";
-  KeyedStore store(harness.build_cache_dir());
+  KeyedStore store(harness.build_cache_dir(), scope());
   std::string error;
   EXPECT_FALSE(store.Evict("npm-1", &error));
   EXPECT_EQ(error, "");
   const GcReport report = GarbageCollect(harness.build_cache_dir(), std::uint64_t{0}, std::nullopt);
   EXPECT_TRUE(report.errors.empty());
-  EXPECT_EQ(report.skipped, std::vector<std::string>{"keyed/npm-1"});
+  EXPECT_EQ(report.skipped, std::vector<std::string>{"keyed/" + scope() + "/npm-1"});
   EXPECT_TRUE(fs::exists(tree("npm-1")));
   EXPECT_EQ(DescribeTree(ws("node_modules")), sample_);
 
@@ -114,7 +114,7 @@ TEST_F(OverlayRestoreTest, AProcessThatCannotSeeTheMountStillCannotEvictTheEntry
       ::_exit(3);
     }
     std::string error;
-    ::_exit(KeyedStore(harness.build_cache_dir()).Evict("npm-1", &error) ? 1 : 0);
+    ::_exit(KeyedStore(harness.build_cache_dir(), scope()).Evict("npm-1", &error) ? 1 : 0);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -137,8 +137,8 @@ TEST_F(OverlayRestoreTest, ASavedDirectoryBecomesTheTreeAndTheJobStillSeesItsFil
   EXPECT_EQ(DescribeTree(tree("npm-1")), sample);
   // The pack and the tree take room each (and the tree's marker a few bytes).
   const std::uint64_t bytes = saved.outputs["bytes"];
-  EXPECT_GE(KeyedStore(harness.build_cache_dir()).List().at(0).bytes, 2 * bytes);
-  EXPECT_LE(KeyedStore(harness.build_cache_dir()).List().at(0).bytes, 2 * bytes + 100);
+  EXPECT_GE(KeyedStore(harness.build_cache_dir(), scope()).List().at(0).bytes, 2 * bytes);
+  EXPECT_LE(KeyedStore(harness.build_cache_dir(), scope()).List().at(0).bytes, 2 * bytes + 100);
 
   EndJob();
   const StepResult restored = Restore("npm-1", "node_modules");
