@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "kiln/plugin.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiln::testing {
@@ -200,7 +201,7 @@ TEST_F(KilnCli, PluginsListsTheRealPluginsAndTheBadFiles) {
   for (const auto& plugin : report["plugins"]) names.insert(plugin["name"]);
   EXPECT_TRUE(names.count("git")) << list.out;
   EXPECT_EQ(report["problems"].size(), 5u) << list.out;
-  for (const auto& plugin : report["plugins"]) EXPECT_EQ(plugin["abi_version"], 1);
+  for (const auto& plugin : report["plugins"]) EXPECT_EQ(plugin["abi_version"], kPluginAbiVersion);
 }
 
 TEST_F(KilnCli, APlantedSecretAppearsInNoOutput) {

@@ -39,7 +39,7 @@ TEST(PluginHost, EveryBadFileIsReportedByNameAndTheGoodOneStillLoads) {
   EXPECT_EQ(host.plugins().size(), 1u);
   EXPECT_NE(ProblemFor(host, "not_a_library.so").find("not a loadable library"), std::string::npos);
   EXPECT_NE(ProblemFor(host, "no_descriptor.so").find("not a kiln plugin"), std::string::npos);
-  EXPECT_NE(ProblemFor(host, "other_abi.so").find("ABI version 2, this kiln loads version 1"), std::string::npos);
+  EXPECT_NE(ProblemFor(host, "other_abi.so").find("ABI version 3, this kiln loads version 2"), std::string::npos);
   EXPECT_NE(ProblemFor(host, "other_build.so").find("rebuild the plugin"), std::string::npos);
   EXPECT_NE(ProblemFor(host, "throws_on_load.so").find("missing licence file"), std::string::npos);
   EXPECT_EQ(host.problems().size(), 5u);
