@@ -85,6 +85,14 @@ const HostileCase kCases[] = {
   {"pattern_backtracking_in_a_pcall_loop", "while true do pcall(string.find, string.rep('a', 30000), '.-.-.-x') end", "time limit"},
   {"pattern_as_method_call", "local s = string.rep('a', 30000) return s.find(s, '.-.-.-x')", "the pattern is too complex"},
   {"pattern_gsub_function_loops", "string.rep('a', 100):gsub('a', function() while true do end end)", "instruction limit"},
+  // Issue 20: '?' is a branch (2^n paths), a number subject is a string to the matcher, and
+  // gsub reads its replacement once per match. Each of these ran for seconds to hours in C.
+  {"pattern_optional_items_backtracking", "return ('a'):rep(26):find(('a?'):rep(26) .. 'b')",
+                                          "string.find: the pattern is too complex"},
+  {"pattern_number_subject", "return string.find(1111111111111111111, ('.-'):rep(13) .. 'x')",
+                             "string.find: the pattern is too complex"},
+  {"pattern_gsub_long_replacement_per_empty_match", "return (('a'):rep(40000):gsub('', ('%0'):rep(100000)))",
+                                                    "string.gsub: the pattern is too complex"},
   {"pattern_too_many_captures", "return ('a'):rep(100):match(string.rep('(a)', 40))", "too many captures"},
   {"pattern_malformed", "return ('x'):find('[a')", "malformed pattern"},
   // Lua -> JSON copies each use of a shared table: a few KB of Lua could expand to 2^60 nodes.
