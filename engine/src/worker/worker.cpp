@@ -289,7 +289,7 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
                               {"worker", worker_id_}, {"type", "job.dead"}, {"reason", letter.reason},
                               {"error", error}};
       std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-      std::string body = event.dump();
+      std::string body = Redactor::redact_url_credentials(event.dump());
       js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
     }
   }
@@ -615,7 +615,7 @@ void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, v
                                 {"attempts", deliveries},   {"dead_lettered", true}};
         if (!letter.error.empty()) event["error"] = letter.error;
         std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-        std::string text = event.dump();
+        std::string text = Redactor::redact_url_credentials(event.dump());
         js_PublishAsync(self->conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
       }
     }
