@@ -200,6 +200,29 @@ TEST(HostileScriptExtra, AHugeSharedResultOrStepOutputIsDroppedNotFatal) {
   EXPECT_EQ(output.of_type("step.finished")[0]["outputs"], nlohmann::json::object());
 }
 
+TEST(HostileScriptExtra, OutputsLargerThanAMessageFailTheStepThatReturnsThem) {
+  // A step may return 16 MiB, but a worker's events and its job state are NATS messages of
+  // at most max_payload (1 MiB by default). tests/worker/max_payload_test.cpp runs this
+  // against real nats-servers.
+  PipelineFixture fixture;
+  fixture.max_message_bytes = 1024 * 1024;
+  auto run = fixture.run(R"(
+    kiln.step("small", function() return { data = string.rep("s", 1000) } end)
+    kiln.step("big", function() return { data = string.rep("x", 2 * 1024 * 1024) } end)
+    kiln.step("never", function() return {} end)
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::failed);
+  EXPECT_FALSE(run.outcome.retryable);
+  EXPECT_NE(run.outcome.error.find("outputs of 2097163 bytes"), std::string::npos) << run.outcome.error;
+  EXPECT_NE(run.outcome.error.find("max_payload is 1048576 bytes"), std::string::npos) << run.outcome.error;
+  const auto finished = run.of_type("step.finished");
+  ASSERT_EQ(finished.size(), 2u) << "the step after it never ran";
+  EXPECT_EQ(finished[0]["status"], "ok");
+  EXPECT_EQ(finished[1]["status"], "terminal");
+  EXPECT_EQ(finished[1]["outputs"], nlohmann::json::object());
+  for (const auto& event : run.events) EXPECT_LE(event.dump().size(), 1024u * 1024);
+}
+
 TEST(HostileScriptExtra, LoadedChunksSeeTheGlobalsUnlessGivenAnEnvironment) {
   PipelineFixture fixture;
   auto run = fixture.run(R"(
