@@ -6,7 +6,9 @@ namespace kiln {
 
 namespace {
 
-std::string Dump(const nlohmann::json& doc) { return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string Dump(const nlohmann::json& doc) {
+  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 void DropOutputs(nlohmann::json& doc, std::size_t limit) {
   if (doc.is_array()) {
@@ -17,8 +19,8 @@ void DropOutputs(nlohmann::json& doc, std::size_t limit) {
   for (auto& [key, value] : doc.items()) {
     if (key == "outputs" && !value.empty()) {
       doc["outputs_dropped"] = std::to_string(Dump(value).size()) +
-                               " bytes of outputs dropped: over the NATS server's max_payload of " +
-                               std::to_string(limit) + " bytes";
+                               " bytes of outputs dropped to fit one NATS message (" + std::to_string(limit) +
+                               " bytes: the server's max_payload less room for headers)";
       value = nlohmann::json::object();
       return DropOutputs(doc, limit);  // the items changed; "outputs" is empty now
     }
@@ -30,7 +32,8 @@ void CutStrings(nlohmann::json& doc) {
   if (doc.is_string()) {
     const auto& text = doc.get_ref<const std::string&>();
     if (text.size() > kKeptStringBytes) {
-      doc = text.substr(0, kKeptStringBytes) + "... (" + std::to_string(text.size()) + " bytes, cut to fit a NATS message)";
+      doc = text.substr(0, kKeptStringBytes) + "... (" + std::to_string(text.size()) +
+            " bytes, cut to fit a NATS message)";
     }
   } else if (doc.is_structured()) {
     for (auto& item : doc) CutStrings(item);
