@@ -200,6 +200,23 @@ TEST(HostileScriptExtra, AHugeSharedResultOrStepOutputIsDroppedNotFatal) {
   EXPECT_EQ(output.of_type("step.finished")[0]["outputs"], nlohmann::json::object());
 }
 
+TEST(HostileScriptExtra, NumbersGivenToPatternFunctionsStillWorkAsLuaSays) {
+  // The guard measures a number argument as the string Lua makes of it (converting it in
+  // place, as the original function would): the results must not change.
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    assert(string.find(12345, 34) == 3)
+    assert(string.match(3.5, "%d") == "3")
+    local replaced, n = string.gsub(1111, 1, 2)
+    assert(replaced == "2222" and n == 4, replaced)
+    local digits = 0
+    for _ in string.gmatch(2024, "%d") do digits = digits + 1 end
+    assert(digits == 4)
+    assert(string.gsub("a-b", "%-", 7) == "a7b")
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
 TEST(HostileScriptExtra, OutputsLargerThanAMessageFailTheStepThatReturnsThem) {
   // A step may return 16 MiB, but a worker's events and its job state are NATS messages of
   // at most max_payload (1 MiB by default). tests/worker/max_payload_test.cpp runs this
