@@ -85,6 +85,14 @@ const HostileCase kCases[] = {
   {"pattern_backtracking_in_a_pcall_loop", "while true do pcall(string.find, string.rep('a', 30000), '.-.-.-x') end", "time limit"},
   {"pattern_as_method_call", "local s = string.rep('a', 30000) return s.find(s, '.-.-.-x')", "the pattern is too complex"},
   {"pattern_gsub_function_loops", "string.rep('a', 100):gsub('a', function() while true do end end)", "instruction limit"},
+  // Issue 20: '?' is a branch (2^n paths), a number subject is a string to the matcher, and
+  // gsub reads its replacement once per match. Each of these ran for seconds to hours in C.
+  {"pattern_optional_items_backtracking", "return ('a'):rep(26):find(('a?'):rep(26) .. 'b')",
+                                          "string.find: the pattern is too complex"},
+  {"pattern_number_subject", "return string.find(1111111111111111111, ('.-'):rep(13) .. 'x')",
+                             "string.find: the pattern is too complex"},
+  {"pattern_gsub_long_replacement_per_empty_match", "return (('a'):rep(40000):gsub('', ('%0'):rep(100000)))",
+                                                    "string.gsub: the pattern is too complex"},
   {"pattern_too_many_captures", "return ('a'):rep(100):match(string.rep('(a)', 40))", "too many captures"},
   {"pattern_malformed", "return ('x'):find('[a')", "malformed pattern"},
   // Lua -> JSON copies each use of a shared table: a few KB of Lua could expand to 2^60 nodes.
@@ -190,6 +198,46 @@ TEST(HostileScriptExtra, AHugeSharedResultOrStepOutputIsDroppedNotFatal) {
   EXPECT_EQ(output.outcome.status, JobStatus::succeeded) << output.outcome.error;
   ASSERT_EQ(output.of_type("step.finished").size(), 1u);
   EXPECT_EQ(output.of_type("step.finished")[0]["outputs"], nlohmann::json::object());
+}
+
+TEST(HostileScriptExtra, NumbersGivenToPatternFunctionsStillWorkAsLuaSays) {
+  // The guard measures a number argument as the string Lua makes of it (converting it in
+  // place, as the original function would): the results must not change.
+  PipelineFixture fixture;
+  auto run = fixture.run(R"(
+    assert(string.find(12345, 34) == 3)
+    assert(string.match(3.5, "%d") == "3")
+    local replaced, n = string.gsub(1111, 1, 2)
+    assert(replaced == "2222" and n == 4, replaced)
+    local digits = 0
+    for _ in string.gmatch(2024, "%d") do digits = digits + 1 end
+    assert(digits == 4)
+    assert(string.gsub("a-b", "%-", 7) == "a7b")
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::succeeded) << run.outcome.error;
+}
+
+TEST(HostileScriptExtra, OutputsLargerThanAMessageFailTheStepThatReturnsThem) {
+  // A step may return 16 MiB, but a worker's events and its job state are NATS messages of
+  // at most max_payload (1 MiB by default). tests/worker/max_payload_test.cpp runs this
+  // against real nats-servers.
+  PipelineFixture fixture;
+  fixture.max_message_bytes = 1024 * 1024;
+  auto run = fixture.run(R"(
+    kiln.step("small", function() return { data = string.rep("s", 1000) } end)
+    kiln.step("big", function() return { data = string.rep("x", 2 * 1024 * 1024) } end)
+    kiln.step("never", function() return {} end)
+  )");
+  EXPECT_EQ(run.outcome.status, JobStatus::failed);
+  EXPECT_FALSE(run.outcome.retryable);
+  EXPECT_NE(run.outcome.error.find("outputs of 2097163 bytes"), std::string::npos) << run.outcome.error;
+  EXPECT_NE(run.outcome.error.find("max_payload is 1048576 bytes"), std::string::npos) << run.outcome.error;
+  const auto finished = run.of_type("step.finished");
+  ASSERT_EQ(finished.size(), 2u) << "the step after it never ran";
+  EXPECT_EQ(finished[0]["status"], "ok");
+  EXPECT_EQ(finished[1]["status"], "terminal");
+  EXPECT_EQ(finished[1]["outputs"], nlohmann::json::object());
+  for (const auto& event : run.events) EXPECT_LE(event.dump().size(), 1024u * 1024);
 }
 
 TEST(HostileScriptExtra, LoadedChunksSeeTheGlobalsUnlessGivenAnEnvironment) {

@@ -65,7 +65,7 @@ void PipelineFixture::set_secret(const std::string& name, const std::string& val
 PipelineRun PipelineFixture::run(const std::string& script, CancellationToken* cancel) {
   const std::string file = (root / "pipeline.lua").string();
   WriteFile(file, script);
-  RecordingSink sink;
+  RecordingSink sink(max_message_bytes);
   CancellationToken own;
   JobRunner runner(JobRunnerDeps{&config, &plugins, secrets.get(), &redactor, "test-worker"});
   PipelineRun run;

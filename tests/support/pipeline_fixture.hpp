@@ -17,6 +17,9 @@ namespace kiln::testing {
 
 class RecordingSink final : public EventSink {
  public:
+  explicit RecordingSink(std::size_t max_message_bytes = 0) : max_message_bytes_(max_message_bytes) {}
+  /// As a NATS sink's max_payload would limit it (0: no limit).
+  std::size_t max_message_bytes() const override { return max_message_bytes_; }
   void publish(const nlohmann::json& event) override {
     std::lock_guard lock(mutex_);
     events_.push_back(event);
@@ -31,6 +34,7 @@ class RecordingSink final : public EventSink {
   std::string dump() const;
 
  private:
+  const std::size_t max_message_bytes_;
   mutable std::mutex mutex_;
   std::vector<nlohmann::json> events_;
 };
@@ -52,6 +56,8 @@ class PipelineFixture {
   PluginHost plugins;
   Job job;
   TempDir root{"kiln-pipeline"};
+  /// The events' sink says it takes at most this many bytes (a NATS max_payload); 0: any.
+  std::size_t max_message_bytes = 0;
 
   /// Sets a secret named `name` with `value` (through an env: spec).
   void set_secret(const std::string& name, const std::string& value);

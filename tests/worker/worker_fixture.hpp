@@ -41,6 +41,7 @@ struct WorkerSettings {
   std::string timeout = "60";
   std::string ack_wait = "30s";
   bool allow_file_urls = false;
+  std::string nats_url;  // empty: server_
 };
 
 class WorkerTest : public ::testing::Test {
@@ -78,7 +79,8 @@ class WorkerTest : public ::testing::Test {
   }
 
   void WriteConfig(const WorkerSettings& s) {
-    std::string yaml = "nats: { url: \"" + server_.url() + "\", reconnect_wait: 250ms }\n" +
+    const std::string url = s.nats_url.empty() ? server_.url() : s.nats_url;
+    std::string yaml = "nats: { url: \"" + url + "\", reconnect_wait: 250ms }\n" +
                        "worker: { pool_size: " + std::to_string(s.pool_size) +
                        ", max_retries: " + std::to_string(s.max_retries) + ", retry_delay: " + s.retry_delay +
                        ", retry_max_delay: " + s.retry_max_delay + ", shutdown_grace: " + s.shutdown_grace +

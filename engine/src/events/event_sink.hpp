@@ -7,6 +7,8 @@
 // be thread-safe.
 #pragma once
 
+#include <cstddef>
+
 #include <nlohmann/json.hpp>
 
 namespace kiln {
@@ -15,6 +17,9 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void publish(const nlohmann::json& event) = 0;
+  /// The largest event (and job state) this sink can send, in bytes of JSON; 0: no limit.
+  /// A step whose outputs would not fit fails (PipelineRuntime), instead of being lost.
+  virtual std::size_t max_message_bytes() const { return 0; }
 };
 
 }  // namespace kiln

@@ -48,6 +48,8 @@ class JobEvents {
 
   const std::string& job_id() const { return job_id_; }
   std::uint64_t next_seq() const;
+  /// The sink's EventSink::max_message_bytes().
+  std::size_t max_message_bytes() const { return sink_.max_message_bytes(); }
 
  private:
   std::string job_id_;

@@ -266,6 +266,13 @@ int PipelineRuntime::run_step(lua_State* L, const std::string& name, const StepO
   if (outcome.ok && outcome.results > 0) {
     auto converted = LuaToJson(L, lua_gettop(L) - outcome.results + 1, "outputs");
     if (converted) outputs = std::move(converted.value());
+    if (auto refused = outputs_over_message_limit(outputs)) {
+      lua_pop(L, outcome.results);
+      outcome = Attempt{};
+      outcome.kind = ErrorKind::terminal;
+      outcome.message = "step '" + name + "': " + *refused;
+      outputs = nullptr;
+    }
   }
   const std::int64_t duration_ms = ElapsedMs(step_started);
   const std::string status = outcome.ok ? "ok" : std::string(to_string(outcome.kind));
@@ -288,6 +295,23 @@ int PipelineRuntime::run_step(lua_State* L, const std::string& name, const StepO
   if (outcome.ok) return outcome.results;
   if (failed_step_.empty() || frames_.empty()) failed_step_ = name;
   raise(L, outcome.kind, outcome.message);
+}
+
+std::optional<std::string> PipelineRuntime::outputs_over_message_limit(const nlohmann::json& outputs) {
+  const std::size_t limit = events_.max_message_bytes();
+  if (limit == 0 || outputs.is_null()) return std::nullopt;
+  // The job's state is one NATS message and keeps every step's outputs twice (in the step's
+  // entry and in the job's outputs); an eighth of it is left for the rest of the state.
+  const std::size_t budget = (limit - limit / 8) / 2;
+  const std::size_t size = outputs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+  if (outputs_bytes_ + size <= budget) {
+    outputs_bytes_ += size;
+    return std::nullopt;
+  }
+  return "outputs of " + std::to_string(size) + " bytes do not fit in the job's state: the NATS server's max_payload " +
+         "is " + std::to_string(limit) + " bytes, which leaves " + std::to_string(budget) +
+         " bytes for the outputs of all steps (" + std::to_string(outputs_bytes_) +
+         " used by earlier steps); return less, or keep large data in a file of the workspace";
 }
 
 PipelineResult PipelineRuntime::run(std::string_view source, const std::string& file_name) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -104,6 +105,9 @@ class PipelineRuntime {
 
  private:
   void install_globals(const std::string& file_name);
+  /// Why `outputs` cannot be kept in the job's state (one NATS message), or nothing; counts
+  /// them in outputs_bytes_ when they can.
+  std::optional<std::string> outputs_over_message_limit(const nlohmann::json& outputs);
   bool sleep_cancellable(Duration delay);
 
   PipelineSettings settings_;
@@ -118,6 +122,7 @@ class PipelineRuntime {
   std::mt19937_64 random_;
   nlohmann::json steps_ = nlohmann::json::array();
   std::string failed_step_;
+  std::size_t outputs_bytes_ = 0;  // of the steps that succeeded so far
 };
 
 /// Installs `job`, `kiln`, the plugin tables and print (pipeline_api.cpp). Runs protected.

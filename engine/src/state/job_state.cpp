@@ -1,5 +1,7 @@
 #include "state/job_state.hpp"
 
+#include "secrets/redactor.hpp"
+
 namespace kiln {
 
 bool IsTerminalStatus(std::string_view status) {
@@ -14,7 +16,7 @@ JobStateBuilder::JobStateBuilder(nlohmann::json state) : state_(std::move(state)
 nlohmann::json JobStateBuilder::Queued(const Job& job, const std::string& now) {
   nlohmann::json state = {{"id", job.id},
                           {"status", "queued"},
-                          {"repo", {{"url", job.repo_url}, {"name", job.repo_name}}},
+                          {"repo", {{"url", Redactor::redact_url_credentials(job.repo_url)}, {"name", job.repo_name}}},
                           {"commit", job.commit},
                           {"steps", nlohmann::json::array()},
                           {"outputs", nlohmann::json::object()},

@@ -1,6 +1,7 @@
 #include "transport/dead_letters.hpp"
 
 #include "events/job_events.hpp"
+#include "secrets/redactor.hpp"
 #include "transport/jetstream_setup.hpp"
 
 namespace kiln {
@@ -11,7 +12,7 @@ constexpr std::size_t kMaxHeaderValue = 1024;
 constexpr std::size_t kHeaderRoom = 8 * 1024;
 
 std::string HeaderValue(std::string_view text) {
-  std::string out(text.substr(0, kMaxHeaderValue));
+  std::string out = Redactor::redact_url_credentials(text).substr(0, kMaxHeaderValue);
   for (char& c : out) {
     if (c == '\r' || c == '\n' || static_cast<unsigned char>(c) < 0x20) c = ' ';
   }
@@ -27,7 +28,9 @@ std::string GetHeader(natsMsg* msg, const char* key) {
 }  // namespace
 
 Result<bool> PublishDeadLetter(NatsConnection& conn, const DeadLetter& letter) {
-  std::string body = letter.body;
+  // The job message with the user-info of its URLs masked: BUILDS_DLQ keeps it for weeks
+  // and `kiln dlq list` shows it. A replay therefore runs without those credentials.
+  std::string body = Redactor::redact_url_credentials(letter.body);
   bool truncated = letter.truncated;
   int64_t max_payload = natsConnection_GetMaxPayload(conn.nc());
   if (max_payload > 0 && body.size() + kHeaderRoom > static_cast<std::size_t>(max_payload)) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "transport/message_fit.hpp"
+
 namespace kiln {
 
 namespace {
@@ -13,6 +15,12 @@ bool IsConflict(natsStatus s) {
   return last != nullptr && (std::strstr(last, "wrong last sequence") != nullptr);
 }
 }  // namespace
+
+std::string StateBody(const nlohmann::json& state) {
+  // Whoever built the state, a token written in a URL (a repository's, one in an error)
+  // never reaches the bucket that GET /builds/{id} and kiln status read.
+  return MessageText(state);
+}
 
 std::string JobStateTime(const nlohmann::json& state) {
   return state.value("queued_at", state.value("started_at", state.value("updated_at", std::string())));
@@ -57,7 +65,11 @@ std::optional<StoredState> JobStateStore::Get(const std::string& id, std::string
 
 WriteOutcome JobStateStore::Write(const std::string& id, const nlohmann::json& state, std::uint64_t& revision,
                                   std::string* error) const {
-  std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return WriteText(id, StateBody(state), revision, error);
+}
+
+WriteOutcome JobStateStore::WriteText(const std::string& id, const std::string& body, std::uint64_t& revision,
+                                      std::string* error) const {
   std::uint64_t new_revision = 0;
   natsStatus s = revision == 0
                      ? kvStore_Create(&new_revision, kv_, id.c_str(), body.data(), static_cast<int>(body.size()))
@@ -73,7 +85,7 @@ WriteOutcome JobStateStore::Write(const std::string& id, const nlohmann::json& s
 }
 
 bool JobStateStore::Put(const std::string& id, const nlohmann::json& state, std::string* error) const {
-  std::string body = state.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string body = StateBody(state);
   std::uint64_t rev = 0;
   natsStatus s = kvStore_Put(&rev, kv_, id.c_str(), body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK && error != nullptr) *error = NatsError(s);

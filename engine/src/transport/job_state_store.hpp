@@ -30,6 +30,9 @@ enum class WriteOutcome {
   unavailable,  // NATS did not answer (disconnected, timeout): try again later
 };
 
+/// The text a state is stored as: JSON with URL user-info masked (Redactor).
+std::string StateBody(const nlohmann::json& state);
+
 /// When a job state was last news: queued_at, else started_at, else updated_at.
 std::string JobStateTime(const nlohmann::json& state);
 
@@ -43,6 +46,9 @@ class JobStateStore {
   /// On ok, `revision` becomes the new revision.
   WriteOutcome Write(const std::string& id, const nlohmann::json& state, std::uint64_t& revision,
                      std::string* error = nullptr) const;
+  /// Write() of a state already turned into its text (StateBody, or FitInMessage's).
+  WriteOutcome WriteText(const std::string& id, const std::string& body, std::uint64_t& revision,
+                         std::string* error = nullptr) const;
   /// Unconditional write (kiln dlq replay, kiln submit of a new id).
   bool Put(const std::string& id, const nlohmann::json& state, std::string* error = nullptr) const;
   /// Every job's state, newest first (JobStateTime), at most `limit` of them (0: all).

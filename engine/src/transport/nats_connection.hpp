@@ -9,6 +9,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <memory>
@@ -42,6 +44,12 @@ class NatsConnection {
 
   bool connected() const { return natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED; }
   int reconnects() const { return reconnects_.load(); }
+  /// The largest message the server takes (its max_payload, as it announced on connect;
+  /// headers count): nothing this process publishes may be longer. 0 when not known.
+  std::size_t max_payload() const {
+    const std::int64_t limit = natsConnection_GetMaxPayload(nc_);
+    return limit > 0 ? static_cast<std::size_t>(limit) : 0;
+  }
   /// Waits for outstanding async publishes and flushes the connection.
   void Flush(int timeout_ms);
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "events/job_events.hpp"
+#include "transport/message_fit.hpp"
 #include "transport/jetstream_setup.hpp"
 
 namespace kiln {
@@ -34,11 +35,39 @@ void NatsJobSink::LoseLease(const char* where) {
   }
 }
 
+std::size_t NatsJobSink::max_message_bytes() const { return conn_.max_payload(); }
+
+std::string NatsJobSink::TextThatFits(const nlohmann::json& doc, const char* what) const {
+  std::string text = MessageText(doc);
+  const std::size_t max_payload = conn_.max_payload();
+  const std::size_t limit = max_payload > kMessageHeaderRoom ? max_payload - kMessageHeaderRoom : max_payload;
+  if (limit == 0 || text.size() <= limit) return text;
+  nlohmann::json fitted = doc;
+  std::string shrunk = FitInMessage(fitted, limit);
+  if (shrunk.empty()) {
+    spdlog::error("job {}: {} of {} bytes not sent: it does not fit the NATS server's max_payload of {} bytes, even "
+                  "without its outputs and long strings",
+                  job_id_, what, text.size(), max_payload);
+  } else {
+    spdlog::warn("job {}: {} of {} bytes shrunk to {} to fit the NATS server's max_payload of {} bytes", job_id_, what,
+                 text.size(), shrunk.size(), max_payload);
+  }
+  return shrunk;
+}
+
 WriteOutcome NatsJobSink::WriteStateLocked() {
   const std::string token = write_prefix_ + std::to_string(++writes_);
   state_.state()["write"] = token;
   std::string error;
-  auto outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+  const std::string text = TextThatFits(state_.state(), "state");
+  if (text.empty()) {
+    // Never sendable: not a reason to retry (Finish gives up at once), nor to lose the lease.
+    state_unsendable_ = true;
+    last_write_ = std::chrono::steady_clock::now();
+    return WriteOutcome::unavailable;
+  }
+  state_unsendable_ = false;
+  auto outcome = store_.WriteText(job_id_, text, revision_, &error);
   if (outcome == WriteOutcome::conflict && !unanswered_writes_.empty()) {
     // Maybe the entry moved on with one of our own unanswered writes: look before giving up.
     std::string read_error;
@@ -49,7 +78,7 @@ WriteOutcome NatsJobSink::WriteStateLocked() {
     } else if (unanswered_writes_.count(stored->state.value("write", ""))) {
       revision_ = stored->revision;
       unanswered_writes_.clear();
-      outcome = store_.Write(job_id_, state_.state(), revision_, &error);
+      outcome = store_.WriteText(job_id_, text, revision_, &error);
     }
   }
   last_write_ = std::chrono::steady_clock::now();
@@ -71,7 +100,13 @@ void NatsJobSink::PublishEvent(const nlohmann::json& event) {
   // server and 4 callbacks fewer in the worker (bench/worker). What it gives up: a log line
   // when the server failed to store an event, which was all an acknowledgement gave (an
   // event was never re-sent); the KV state, written with compare-and-set, is the record.
-  std::string body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // JobEvents redacted the event already; MessageText also masks URL user-info of an event
+  // built without it.
+  const std::string body = TextThatFits(event, "event");
+  if (body.empty()) {
+    if (observer_ != nullptr) observer_->publish(event);
+    return;
+  }
   natsStatus s = natsConnection_Publish(conn_.nc(), subject_.c_str(), body.data(), static_cast<int>(body.size()));
   if (s != NATS_OK) spdlog::warn("job {}: event {} not published: {}", job_id_, event.value("type", ""), NatsError(s));
   if (observer_ != nullptr) observer_->publish(event);
@@ -131,6 +166,12 @@ bool NatsJobSink::Finish(const nlohmann::json& event, std::chrono::steady_clock:
       return true;
     }
     if (outcome == WriteOutcome::conflict) return false;
+    if (state_unsendable_) {
+      spdlog::error("job {}: final state cannot be sent (over the NATS server's max_payload); leaving the job to "
+                    "redelivery",
+                    job_id_);
+      return false;
+    }
     if (std::chrono::steady_clock::now() + wait > deadline) {
       spdlog::error("job {}: final state not written before the deadline; leaving the job to redelivery", job_id_);
       return false;

@@ -54,6 +54,8 @@ class NatsJobSink : public EventSink {
               CancellationToken* job_cancel, EventSink* observer = nullptr);
 
   void publish(const nlohmann::json& event) override;
+  /// The server's max_payload: events and states are made to fit it (less header room).
+  std::size_t max_message_bytes() const override;
 
   /// The terminal event the runner emitted, if any.
   std::optional<nlohmann::json> held_terminal() const;
@@ -71,6 +73,9 @@ class NatsJobSink : public EventSink {
 
  private:
   WriteOutcome WriteStateLocked();
+  /// MessageText(doc), shrunk by FitInMessage when over max_message_bytes(); empty when even
+  /// that does not fit (logged, naming `what`).
+  std::string TextThatFits(const nlohmann::json& doc, const char* what) const;
   void PublishEvent(const nlohmann::json& event);
   void LoseLease(const char* where);
 
@@ -87,6 +92,8 @@ class NatsJobSink : public EventSink {
   std::uint64_t writes_ = 0;
   std::set<std::string> unanswered_writes_;    // tokens of writes that may have been applied
   bool dirty_ = false;
+  bool state_unsendable_ = false;              // the last state did not fit a NATS message
+
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::optional<nlohmann::json> terminal_;
   std::atomic<bool> lease_lost_{false};

@@ -287,7 +287,7 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
                               {"worker", worker_id_}, {"type", "job.dead"}, {"reason", dead.reason},
                               {"error", error}};
       std::string subject = std::string(subjects::kStatusPrefix) + dead.job_id;
-      std::string body = event.dump();
+      std::string body = Redactor::redact_url_credentials(event.dump());
       js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
     }
   };
@@ -635,7 +635,7 @@ DeadLetterPublisher::Readiness Worker::DecideDeadAfterMaxDeliveries(DeadLetter& 
                               {"attempts", deliveries}, {"dead_lettered", true}};
       if (!letter.error.empty()) event["error"] = letter.error;
       std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-      std::string text = event.dump();
+      std::string text = Redactor::redact_url_credentials(event.dump());
       js_PublishAsync(conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
       return DeadLetterPublisher::Readiness::ready;
     }
