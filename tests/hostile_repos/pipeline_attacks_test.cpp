@@ -156,7 +156,7 @@ TEST_F(HostilePipelineTest, ACacheEntryPlantedUnderAnotherRepositorysKeyIsNeverR
   ASSERT_EQ(status(planted), "succeeded") << planted.said;
   auto victim = Attack("cache-victim", {{"README.md", "victim\n"}}, "cache-victim");
   ASSERT_EQ(status(victim), "succeeded") << victim.said;
-  const auto& outputs = victim.state["outputs"];
+  const auto& outputs = victim.state["outputs"]["result"];  // what the pipeline returned
   EXPECT_EQ(outputs.value("planted", true), false) << victim.state.dump();
   EXPECT_EQ(outputs.value("hit", nlohmann::json(true)), nlohmann::json(false)) << victim.state.dump();
   ExpectStillServing();

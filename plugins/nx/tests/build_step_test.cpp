@@ -144,12 +144,14 @@ TEST_F(NxBuildTest, MissingDirIsTerminal) {
   EXPECT_NE(result.message.find("nowhere does not exist"), std::string::npos) << result.message;
 }
 
-TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheSharedNpmArea) {
+TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheRepositorysNpmArea) {
   const fs::path dir = harness_.workspace() / "src";
   ASSERT_TRUE(CopyFixture(dir, /*with_modules=*/false));
-  // The shared npm area's cache (the cache plugin's npm area), as an earlier job left it; npm
-  // may not go online, so the install can only succeed if npm ci is pointed at exactly it.
-  const fs::path npm_cache = harness_.build_cache_dir() / "npm" / "npm";
+  // The repository's own npm area (the SDK's layout, below its build cache directory), as an
+  // earlier job of it left it; npm may not go online, so the install can only succeed if npm
+  // ci is pointed at exactly it.
+  const fs::path repo_deps = harness_.build_cache_dir() / RepositoryKey(harness_.job) / "deps";
+  const fs::path npm_cache = repo_deps / "npm" / "npm";
   fs::create_directories(npm_cache.parent_path());
   ShellIn(harness_.workspace(), "cp -a '" + (testing::InstalledFixtureModules().parent_path() / "npm-cache").string() +
                                     "' '" + npm_cache.string() + "'");
@@ -165,7 +167,7 @@ TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheSharedNpmArea) {
   EXPECT_NE(harness_.log_text().find("installing packages: npm ci"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir / "node_modules/.bin/nx"));
   // Marked used, so the cache plugin's eviction sees the area in use.
-  EXPECT_TRUE(fs::exists(harness_.build_cache_dir() / "npm" / ".kiln-last-used"));
+  EXPECT_TRUE(fs::exists(repo_deps / "npm" / ".kiln-last-used"));
   // The copy of the lockfile that tells a later job, after a cache restore, what is installed.
   EXPECT_EQ(ReadFile(dir / "node_modules/.kiln-installed-lockfile"), ReadFile(dir / "package-lock.json"));
 }
