@@ -7,6 +7,7 @@ set -euo pipefail
 src="$1"
 build="$2"
 work="$(mktemp -d "${TMPDIR:-/tmp}/kiln-sdk-test.XXXXXX")"
+chmod 711 "$work"  # the job sandbox's uid enters it to reach the workspaces
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -252,6 +252,15 @@ TEST_F(SandboxedRunTest, MountsAreVisibleAsAskedAndMustExist) {
   EXPECT_NE(missing.error.find("missing"), std::string::npos) << missing.error;
 }
 
+TEST_F(SandboxedRunTest, AWorkspaceTheSandboxUidCannotReachIsNamed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "only root runs jobs as another uid";
+  ::chmod(dir_.path().c_str(), 0700);
+  ProcessResult result = Sh("true");
+  ::chmod(dir_.path().c_str(), 0711);
+  EXPECT_FALSE(result.started);
+  EXPECT_NE(result.error.find("cannot enter " + dir_.str() + " (mode 0700)"), std::string::npos) << result.error;
+}
+
 TEST_F(SandboxedRunTest, ACwdOutsideTheWorkspaceIsRefused) {
   ProcessSpec spec;
   spec.cwd = "/etc";

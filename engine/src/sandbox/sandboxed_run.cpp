@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "config/config_value.hpp"
@@ -45,6 +46,28 @@ ProcessResult Failed(std::string error) {
 
 std::string Normal(const std::string& path) { return fs::path(path).lexically_normal().string(); }
 
+// bwrap binds the workspace at its own path as the sandbox uid, which must be able to enter
+// every directory above it. Said here, naming the directory, instead of as bwrap's "Can't
+// find source path: Permission denied".
+std::string FirstDirectoryClosedTo(const std::string& path, unsigned uid, unsigned gid) {
+  fs::path walked = "/";
+  for (const auto& part : fs::path(path).parent_path().relative_path()) {
+    walked /= part;
+    struct stat st {};
+    if (::stat(walked.c_str(), &st) != 0) return {};  // bwrap will say what is missing
+    const bool open = st.st_uid == uid   ? (st.st_mode & S_IXUSR) != 0
+                      : st.st_gid == gid ? (st.st_mode & S_IXGRP) != 0
+                                         : (st.st_mode & S_IXOTH) != 0;
+    if (!open) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return "the job sandbox's uid " + std::to_string(uid) + " cannot enter " + walked.string() + " (mode " + mode +
+             ") to reach " + path + ": chmod o+x it (docs/security.md, \"Deploying\")";
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string SandboxTmpDir(const std::string& workspace) { return (fs::path(workspace) / ".kiln-tmp").string(); }
@@ -74,6 +97,13 @@ ProcessResult RunSandboxed(const SandboxPolicy& policy, const std::string& works
   for (const auto& mount : command.mounts) cwd_visible = cwd_visible || IsWithin(command.cwd, mount.path);
   if (!cwd_visible) return Failed("working directory " + command.cwd + " is outside the job's workspace");
 
+  if (policy.switch_user) {
+    std::string closed = FirstDirectoryClosedTo(command.workspace, policy.uid, policy.gid);
+    for (const auto& mount : command.mounts) {
+      if (closed.empty()) closed = FirstDirectoryClosedTo(mount.path, policy.uid, policy.gid);
+    }
+    if (!closed.empty()) return Failed(closed);
+  }
   std::error_code ec;
   fs::create_directories(command.tmp_dir, ec);
   if (ec) return Failed("cannot create the sandbox's /tmp " + command.tmp_dir + ": " + ec.message());
