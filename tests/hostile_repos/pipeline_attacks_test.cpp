@@ -2,15 +2,11 @@
 // them: a committed node_modules/.bin/nx, an install script that leaves a daemon, a cache
 // entry planted under another repository's key, Dockerfiles that reach for the host, and a
 // secret build argument aimed at a registry the repository names.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-
-#include <atomic>
-#include <thread>
 
 #include "hostile_repos/hostile_repo_fixture.hpp"
 #include "support/base_image.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace kiln::testing {
 namespace {
@@ -20,49 +16,6 @@ namespace fs = std::filesystem;
 constexpr const char* kEmptyLockfile =
     "{\n  \"name\": \"hostile\",\n  \"version\": \"1.0.0\",\n  \"lockfileVersion\": 3,\n  \"requires\": true,\n"
     "  \"packages\": {\n    \"\": {\n      \"name\": \"hostile\",\n      \"version\": \"1.0.0\"\n    }\n  }\n}\n";
-
-// Counts the connections made to a loopback port (a registry the Dockerfile names).
-class CountingListener {
- public:
-  CountingListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address);
-    ::listen(fd_, 16);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
-      while (true) {
-        const int client = ::accept(fd_, nullptr, nullptr);
-        if (client < 0) return;
-        if (stop_) {
-          ::close(client);
-          return;
-        }
-        ++accepted_;
-        ::close(client);
-      }
-    });
-  }
-  ~CountingListener() {
-    stop_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  int port() const { return port_; }
-  int accepted() const { return accepted_.load(); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> accepted_{0};
-  std::thread thread_;
-};
 
 class HostilePipelineTest : public HostileRepoTest {
  protected:
@@ -190,7 +143,7 @@ TEST_F(HostilePipelineTest, RunMountBindSourceCannotLeaveTheContext) {
 }
 
 TEST_F(HostilePipelineTest, ASecretBuildArgNeverReachesAFromLine) {
-  CountingListener registry;
+  LoopbackListener registry;  // a registry the Dockerfile names
   WritePipeline("image-with-secret",
                 "local src = kiln.step('git sync', function() return git.sync { url = job.repo.url, commit = job.commit } end)\n"
                 "kiln.step('image', function()\n"
@@ -204,7 +157,7 @@ TEST_F(HostilePipelineTest, ASecretBuildArgNeverReachesAFromLine) {
                     "image-with-secret");
   EXPECT_NE(status(run), "succeeded") << run.said;
   ExpectSaid(run, "TOKEN");
-  EXPECT_EQ(registry.accepted(), 0) << "the secret went to the registry the Dockerfile named";
+  EXPECT_EQ(registry.connections(), 0) << "the secret went to the registry the Dockerfile named";
   ExpectNothingLeaked(run);
   ExpectStillServing();
 }

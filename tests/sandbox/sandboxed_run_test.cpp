@@ -2,8 +2,6 @@
 // can see, read, write and reach, and that everything it starts ends with its step. Each
 // test is an attack a repository's code could make (install scripts, a committed
 // node_modules/.bin, build tools); tests/hostile_repos runs the same through a real worker.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include "process/process_runner.hpp"
 #include "sandbox/sandbox_policy.hpp"
 #include "sandbox/sandboxed_run.hpp"
+#include "support/loopback_listener.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiln {
@@ -26,28 +25,7 @@ using testing::ReadFile;
 using testing::TempDir;
 using testing::WriteFile;
 
-// A listening socket on the host's loopback, standing for nats-server or the gateway.
-class LoopbackListener {
- public:
-  LoopbackListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(fd_, 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-  }
-  ~LoopbackListener() { ::close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using testing::LoopbackListener;
 
 class SandboxedRunTest : public ::testing::Test {
  protected:

@@ -13,7 +13,7 @@
 #include "buildah_fixture.hpp"
 #include "kiln/plugin.hpp"
 #include "kiln/step_context.hpp"
-#include "loopback_listener.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace kiln::buildah {
 namespace {
@@ -134,7 +134,7 @@ TEST_F(BuildHardeningTest, AnOrdinaryCacheMountStillBuilds) {
 // Today `FROM 127.0.0.1:5999/x:${TOKEN}` would send the token to that host in the pull
 // that comes before the offline build.
 TEST_F(BuildHardeningTest, ASecretBuildArgInAnImageNameIsRefusedAndNothingIsPulled) {
-  LoopbackListener registry;
+  testing::LoopbackListener registry;
   harness_->set_secret("REGISTRY_TOKEN", kSecret);
   const std::string host = "127.0.0.1:" + std::to_string(registry.port());
   const std::vector<std::pair<std::string, std::string>> dockerfiles = {

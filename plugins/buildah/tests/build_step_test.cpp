@@ -13,7 +13,7 @@
 
 #include "buildah_fixture.hpp"
 #include "image_naming.hpp"
-#include "loopback_listener.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace kiln::buildah {
 namespace {
@@ -141,7 +141,7 @@ TEST_F(BuildahStepTest, FailingRunStepIsTerminalWithTheOutputTail) {
 
 TEST_F(BuildahStepTest, RunStepsReachNoLoopbackPortUnlessHostNetworkIsAsked) {
   NeedBase();
-  LoopbackListener listener;
+  testing::LoopbackListener listener;
   std::string run = "RUN echo ping-from-run | nc -w 5 127.0.0.1 " + std::to_string(listener.port()) + "\n";
   fs::path context = Context("network", std::string("FROM ") + kBase + "\n" + run);
 

@@ -1,4 +1,5 @@
-// A TCP listener on loopback for the build tests: did a build reach it, and what did it send?
+// A TCP listener on loopback standing for a service a job must not reach (a registry a
+// Dockerfile names, nats-server, the gateway): did anything connect, and what did it send?
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,7 +14,7 @@
 #include <string>
 #include <thread>
 
-namespace kiln::buildah {
+namespace kiln::testing {
 
 /// A TCP listener on 127.0.0.1 (a free port) that counts connections and keeps what they send.
 class LoopbackListener {
@@ -74,4 +75,4 @@ class LoopbackListener {
   std::thread thread_;
 };
 
-}  // namespace kiln::buildah
+}  // namespace kiln::testing
