@@ -26,27 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string ResolveExecutable(const std::string& name, const std::map<std::string, std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
-  auto path_it = env.find("PATH");
-  std::string path = path_it != env.end() ? path_it->second : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(start, end - start);
-    if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) {
-        struct stat st {};
-        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
-      }
-    }
-    start = end + 1;
-  }
-  return {};
-}
-
 // Keeps the last `limit` bytes of everything appended.
 class OutputTail {
  public:
@@ -97,6 +76,27 @@ void KillGroup(pid_t pgid, int sig) {
 }
 
 }  // namespace
+
+std::string ResolveExecutable(const std::string& name, const std::map<std::string, std::string>& env) {
+  if (name.find('/') != std::string::npos) return name;
+  auto path_it = env.find("PATH");
+  std::string path = path_it != env.end() ? path_it->second : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty()) {
+      std::string candidate = dir + "/" + name;
+      if (::access(candidate.c_str(), X_OK) == 0) {
+        struct stat st {};
+        if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return candidate;
+      }
+    }
+    start = end + 1;
+  }
+  return {};
+}
 
 std::map<std::string, std::string> ScrubbedEnvironment(const std::string& home) {
   return {

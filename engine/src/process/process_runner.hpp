@@ -60,6 +60,10 @@ struct ProcessRunOptions {
   std::chrono::milliseconds watch_interval{1000};
 };
 
+/// `name` as a path: itself when it has a '/', else the first executable regular file of
+/// that name in env's PATH; empty when there is none.
+std::string ResolveExecutable(const std::string& name, const std::map<std::string, std::string>& env);
+
 /// The base environment for processes of a job rooted at `home`: PATH, HOME, LANG, TMPDIR.
 std::map<std::string, std::string> ScrubbedEnvironment(const std::string& home);
 

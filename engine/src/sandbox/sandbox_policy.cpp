@@ -4,31 +4,20 @@
 
 #include <filesystem>
 
+#include "process/process_runner.hpp"
+
 namespace kiln {
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Absolute path of `name` in PATH (or `name` itself when it has a slash), empty when absent.
+// Absolute path of `name` in kiln's own PATH (and the sbin directories), empty when absent.
 std::string FindExecutable(const std::string& name) {
   if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : std::string();
   const char* path = ::getenv("PATH");
-  std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
-  dirs += ":/usr/sbin:/sbin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = dirs.substr(start, end - start);
-    if (!dir.empty()) {
-      const std::string candidate = dir + "/" + name;
-      std::error_code ec;
-      if (::access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate, ec)) return candidate;
-    }
-    start = end + 1;
-  }
-  return {};
+  const std::string dirs = path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
+  return ResolveExecutable(name, {{"PATH", dirs + ":/usr/sbin:/sbin"}});
 }
 
 std::string Absolute(const std::string& path) {

@@ -19,25 +19,6 @@ namespace fs = std::filesystem;
 
 constexpr std::chrono::seconds kNetworkSetupTimeout{10};
 
-std::string ResolveInPath(const std::string& name, const std::map<std::string, std::string>& env) {
-  if (name.find('/') != std::string::npos) return name;
-  auto path_it = env.find("PATH");
-  const std::string path = path_it != env.end() ? path_it->second : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    const std::string dir = path.substr(start, end - start);
-    if (!dir.empty()) {
-      const std::string candidate = dir + "/" + name;
-      struct stat st {};
-      if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) return candidate;
-    }
-    start = end + 1;
-  }
-  return {};
-}
-
 ProcessResult Failed(std::string error) {
   ProcessResult result;
   result.error = std::move(error);
@@ -83,7 +64,7 @@ ProcessResult RunSandboxed(const SandboxPolicy& policy, const std::string& works
   command.tmp_dir = SandboxTmpDir(command.workspace);
   command.cwd = Normal(spec.cwd.empty() ? options.default_cwd : spec.cwd);
   command.argv = spec.argv;
-  command.executable = ResolveInPath(spec.argv[0], env);
+  command.executable = ResolveExecutable(spec.argv[0], env);
   if (command.executable.empty()) return Failed("command not found: " + spec.argv[0]);
   for (const auto& mount : spec.mounts) {
     std::error_code ec;
