@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -70,11 +71,21 @@ class HostileRepoTest : public WorkerTest {
     WriteFile(config_path(), yaml);
   }
 
-  /// Pushes `files` as a new repository `name` and runs its job to the end.
+  /// What a file map cannot say (a symlink, an executable), made in the repository's work
+  /// tree before it is committed.
+  using Plant = std::function<void(const std::filesystem::path& work_tree)>;
+
+  /// Pushes `files` (and what `plant` makes) as a new repository `name` and runs its job to
+  /// the end.
   AttackRun Attack(const std::string& name, const std::map<std::string, std::string>& files,
-                   const std::string& pipeline = "attack", const nlohmann::json& env = nlohmann::json::object()) {
+                   const std::string& pipeline = "attack", const nlohmann::json& env = nlohmann::json::object(),
+                   const Plant& plant = {}) {
     const auto bare = git_.CreateBareRepo(name + ".git");
     GitWorkRepo repo(dir_.path() / "src" / name, bare);
+    if (plant) {
+      std::filesystem::create_directories(repo.dir());
+      plant(repo.dir());
+    }
     const std::string commit = repo.Commit(files, "attack: " + name);
     repo.Push("main");
     AttackRun run;

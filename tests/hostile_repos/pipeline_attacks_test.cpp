@@ -41,27 +41,20 @@ class HostilePipelineTest : public HostileRepoTest {
 
 TEST_F(HostilePipelineTest, ACommittedNodeModulesBinNxRunsInTheSandbox) {
   StartWorker();
-  const auto bare = git_.CreateBareRepo("committed-nx.git");
-  GitWorkRepo repo(dir_.path() / "src" / "committed-nx", bare);
-  WriteExecutable(repo.dir() / "node_modules" / ".bin" / "nx",
-                  "#!/bin/sh\n"
-                  "echo committed-nx-ran as $(id -u)\n"
-                  "for f in /proc/*/environ; do tr '\\0' '\\n' < $f | rev; done\n"
-                  "rev < '" + config_path() + "'\n"
-                  "rev < '" + (dir_.path() / "secrets" / "deploy_token").string() + "'\n"
-                  "echo pwned > '" + (dir_.path() / "escaped-nx").string() + "' && echo WROTE-OUT\"SIDE\"\n"
-                  "exit 1\n");
-  const std::string commit = repo.Commit({{"nx.json", "{}\n"},
-                                          {"package.json", "{ \"name\": \"hostile\", \"version\": \"1.0.0\" }\n"},
-                                          {"package-lock.json", kEmptyLockfile},
-                                          {"node_modules/.kiln-installed-lockfile", kEmptyLockfile}},
-                                         "a committed nx");
-  repo.Push("main");
-  nlohmann::json job = {{"id", "hostile-nx"}, {"repo", {{"url", git_.DaemonUrl("committed-nx.git")}}},
-                        {"commit", commit},    {"branch", "main"}};
-  PublishRaw(job.dump(), "hostile-nx");
-  AttackRun run{"hostile-nx", WaitForStatus("hostile-nx", {"succeeded", "failed", "dead"}, std::chrono::seconds(240)), {}};
-  for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+  const std::string nx = "#!/bin/sh\n"
+                         "echo committed-nx-ran as $(id -u)\n"
+                         "for f in /proc/*/environ; do tr '\\0' '\\n' < $f | rev; done\n"
+                         "rev < '" + config_path() + "'\n"
+                         "rev < '" + (dir_.path() / "secrets" / "deploy_token").string() + "'\n"
+                         "echo pwned > '" + (dir_.path() / "escaped-nx").string() + "' && echo WROTE-OUT\"SIDE\"\n"
+                         "exit 1\n";
+  auto run = Attack("committed-nx",
+                    {{"nx.json", "{}\n"},
+                     {"package.json", "{ \"name\": \"hostile\", \"version\": \"1.0.0\" }\n"},
+                     {"package-lock.json", kEmptyLockfile},
+                     {"node_modules/.kiln-installed-lockfile", kEmptyLockfile}},
+                    "", nlohmann::json::object(),
+                    [&nx](const fs::path& tree) { WriteExecutable(tree / "node_modules" / ".bin" / "nx", nx); });
   ExpectSaid(run, "committed-nx-ran as 61000");
   ExpectNothingLeaked(run);
   EXPECT_EQ(run.said.find("WROTE-OUTSIDE"), std::string::npos) << run.said;
@@ -178,21 +171,13 @@ TEST_F(HostilePipelineTest, ARunStepCannotReadTheWorkersEnvironmentOrSignalIt) {
 
 TEST_F(HostilePipelineTest, CopyingASymlinkToShadowCopiesNothingOfTheHosts) {
   StartWorkerWithImages();
-  const auto bare = git_.CreateBareRepo("copy-shadow.git");
-  GitWorkRepo repo(dir_.path() / "src" / "copy-shadow", bare);
-  fs::create_directories(repo.dir());
-  fs::create_symlink("/etc/shadow", repo.dir() / "shadow");
-  fs::create_symlink("/etc", repo.dir() / "etc-link");
-  const std::string commit = repo.Commit(
-      {{"Dockerfile", std::string("FROM ") + kBase + "\nCOPY shadow /stolen\nCOPY etc-link/shadow /stolen2\n"
-                                                     "RUN cat /stolen /stolen2 || true\n"}},
-      "copy a link to the host's shadow");
-  repo.Push("main");
-  nlohmann::json job = {{"id", "hostile-copy"}, {"repo", {{"url", git_.DaemonUrl("copy-shadow.git")}}},
-                        {"commit", commit},      {"branch", "main"}};
-  PublishRaw(job.dump(), "hostile-copy");
-  AttackRun run{"hostile-copy", WaitForStatus("hostile-copy", {"succeeded", "failed", "dead"}, std::chrono::seconds(240)), {}};
-  for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+  auto run = Attack("copy-shadow",
+                    {{"Dockerfile", std::string("FROM ") + kBase + "\nCOPY shadow /stolen\nCOPY etc-link/shadow /stolen2\n"
+                                                                   "RUN cat /stolen /stolen2 || true\n"}},
+                    "", nlohmann::json::object(), [](const fs::path& tree) {
+                      fs::create_symlink("/etc/shadow", tree / "shadow");
+                      fs::create_symlink("/etc", tree / "etc-link");
+                    });
   // The RUN line prints what was copied: nothing of the host's shadow may be in it.
   ExpectNothingLeaked(run);
   ExpectStillServing();

@@ -137,23 +137,14 @@ TEST_F(HostileRepoTest, CachesMirrorsAndTheImageStoreAreNotVisible) {
 
 TEST_F(HostileRepoTest, SymlinksInTheCheckoutLeadNowhereOutside) {
   StartWorker();
-  const auto bare = git_.CreateBareRepo("symlinks.git");
-  GitWorkRepo repo(dir_.path() / "src" / "symlinks", bare);
-  std::filesystem::create_directories(repo.dir());
-  std::filesystem::create_symlink(dir_.path() / "secrets" / "deploy_token", repo.dir() / "token-link");
-  std::filesystem::create_symlink(config_path(), repo.dir() / "config-link");
-  std::filesystem::create_symlink(dir_.path() / "work", repo.dir() / "work-link");
-  const std::string commit =
-      repo.Commit({{"attack.sh", "cat token-link config-link 2>&1 | rev; ls work-link/ 2>&1\n"
-                                 "echo pwned > work-link/escaped 2>/dev/null && echo wrote-through-link\n"}},
-                  "links out of the checkout");
-  repo.Push("main");
-  nlohmann::json job = {{"id", "hostile-symlinks"}, {"repo", {{"url", git_.DaemonUrl("symlinks.git")}}},
-                        {"commit", commit},          {"branch", "main"},
-                        {"pipeline", "attack"}};
-  PublishRaw(job.dump(), "hostile-symlinks");
-  AttackRun run{"hostile-symlinks", WaitForStatus("hostile-symlinks", {"succeeded", "failed"}), {}};
-  for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+  auto run = Attack("symlinks",
+                    {{"attack.sh", "cat token-link config-link 2>&1 | rev; ls work-link/ 2>&1\n"
+                                   "echo pwned > work-link/escaped 2>/dev/null && echo wrote-through-link\n"}},
+                    "attack", nlohmann::json::object(), [this](const std::filesystem::path& tree) {
+                      std::filesystem::create_symlink(dir_.path() / "secrets" / "deploy_token", tree / "token-link");
+                      std::filesystem::create_symlink(config_path(), tree / "config-link");
+                      std::filesystem::create_symlink(dir_.path() / "work", tree / "work-link");
+                    });
   ExpectNothingLeaked(run);
   EXPECT_EQ(run.said.find("wrote-through-link"), std::string::npos) << run.said;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "work" / "escaped"));
