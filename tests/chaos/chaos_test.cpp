@@ -92,8 +92,9 @@ class ChaosRun {
   }
 
   void StartWorker(int i) {
-    std::string log = (dir_.path() / ("worker-" + std::to_string(i) + ".log")).string();
-    workers_[i] = std::make_unique<KilnProcess>(std::vector<std::string>{"worker", "--config", config_path()}, log);
+    serving_lines_before_start_[i] = CountServingLines(i);
+    workers_[i] =
+        std::make_unique<KilnProcess>(std::vector<std::string>{"worker", "--config", config_path()}, worker_log(i));
   }
   void KillWorker(int i) {
     workers_[i]->Signal(SIGKILL);
@@ -101,8 +102,14 @@ class ChaosRun {
     workers_[i].reset();
   }
   bool worker_up(int i) const { return workers_[i] != nullptr; }
+  // A SIGTERM that lands before the worker has blocked it (a just-restarted worker, slow
+  // under ASan) kills it with 143, which is not the drain under test: wait until it serves.
   int StopWorkerGracefully(int i) {
     if (!workers_[i]) return 0;
+    const auto serving_deadline = Clock::now() + seconds(30);
+    while (CountServingLines(i) <= serving_lines_before_start_[i] && Clock::now() < serving_deadline) {
+      std::this_thread::sleep_for(milliseconds(50));
+    }
     workers_[i]->Signal(SIGTERM);
     int code = workers_[i]->Wait(seconds(30));
     workers_[i].reset();
@@ -116,7 +123,7 @@ class ChaosRun {
   std::string worker_logs() const {
     std::string out;
     for (int i = 0; i < 2; ++i) {
-      std::string text = ReadFile(dir_.path() / ("worker-" + std::to_string(i) + ".log"));
+      std::string text = ReadFile(worker_log(i));
       if (text.size() > 30000) text = text.substr(text.size() - 30000);
       out += "---- worker " + std::to_string(i) + "\n" + text + "\n";
     }
@@ -125,6 +132,17 @@ class ChaosRun {
 
  private:
   std::string config_path() const { return (dir_.path() / "config.yaml").string(); }
+  std::string worker_log(int i) const { return (dir_.path() / ("worker-" + std::to_string(i) + ".log")).string(); }
+  // The log is appended to across restarts, so a start is told by the count of these lines.
+  int CountServingLines(int i) const {
+    if (!std::filesystem::exists(worker_log(i))) return 0;
+    const std::string text = ReadFile(worker_log(i));
+    int count = 0;
+    for (auto at = text.find("serving builds."); at != std::string::npos; at = text.find("serving builds.", at + 1)) {
+      ++count;
+    }
+    return count;
+  }
 
   void WritePipelines() {
     auto write = [&](const std::string& name, const std::string& lua) {
@@ -155,6 +173,7 @@ class ChaosRun {
   TempDir dir_{"kiln-chaos"};
   std::string marker_;
   std::unique_ptr<KilnProcess> workers_[2];
+  int serving_lines_before_start_[2] = {0, 0};
 };
 
 // Publishes a job until JetStream acknowledges it (the same Nats-Msg-Id each time, so a
