@@ -18,6 +18,7 @@
 #include "image_naming.hpp"
 #include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
+#include "kiln/repository_area.hpp"
 #include "onbuild_triggers.hpp"
 #include "step_args.hpp"
 
@@ -25,9 +26,10 @@ namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
 
-// A build cache directory bind-mounted into every RUN step: `buildah/<id>`, or with
-// `language` set, that language's dependency area (kiln/dependency_caches.hpp), the same
-// directory the NX plugin's builds fill and the cache plugin counts and evicts.
+// A directory of the repository's area in the build cache (kiln/repository_area.hpp),
+// bind-mounted into every RUN step: `buildah/id/<id>`, or with `language` set, that
+// language's dependency cache laid out as kiln/dependency_caches.hpp says under
+// `buildah/deps/`. The cache plugin counts and evicts the area as a whole.
 struct CacheMount {
   std::string id;
   std::string target;
@@ -348,16 +350,27 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
 
   std::error_code ec;
   std::vector<std::string> mounts;  // host:target
+  // The repository's own (kiln/repository_area.hpp): RUN steps are the repository's code,
+  // and what they leave in a cache must not reach another repository's build. Apart from
+  // the areas its sandboxed processes write (deps/, nx/), whose links a bind made as root
+  // would follow.
+  const fs::path area_root = repository_area::AreaRoot(ctx.build_cache_dir(), ctx.job());
+  const fs::path buildah_area = area_root / "buildah";
+  if (!request.cache_mounts.empty()) {
+    if (std::string failed = repository_area::MarkUsed(area_root); !failed.empty()) {
+      return StepResult::Retryable("buildah.build: cache_mounts: " + failed);
+    }
+  }
   for (const CacheMount& mount : request.cache_mounts) {
     fs::path host;
     if (mount.language) {
-      const auto area = dependency_caches::CacheAreaFor(*mount.language, ctx.build_cache_dir());
+      const auto area = dependency_caches::CacheAreaFor(*mount.language, buildah_area / "deps");
       if (std::string failed = dependency_caches::PrepareArea(area); !failed.empty()) {
         return StepResult::Terminal("buildah.build: cache_mounts: " + failed);
       }
       host = area.dirs.front();
     } else {
-      host = fs::path(ctx.build_cache_dir()) / "buildah" / mount.id;
+      host = buildah_area / "id" / mount.id;
       fs::create_directories(host, ec);
       if (ec) return StepResult::Terminal("buildah.build: cache_mounts: cannot create " + host.string() + ": " + ec.message());
     }

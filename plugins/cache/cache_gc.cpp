@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "kiln/repository_area.hpp"
 #include "keyed_store.hpp"
 #include "language_detection.hpp"
 #include "tree_copy.hpp"
@@ -44,6 +45,24 @@ struct Unit {
   bool unscoped = false;  // from before scopes: no job reads it any more
 };
 
+// Each repository's area (kiln/repository_area.hpp), as one unit named by its directory.
+std::vector<AreaStats> RepositoryAreaStats(const fs::path& root) {
+  std::vector<AreaStats> areas;
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(root, ec)) {
+    const std::string name = item.path().filename().string();
+    if (!repository_area::IsAreaName(name) || !item.is_directory(ec) || item.is_symlink(ec)) continue;
+    AreaStats area;
+    area.area = name;
+    TreeUsage(item.path(), &area.bytes, &area.entries);
+    area.last_used_unix = ModifiedUnix(item.path() / std::string(kLastUsedMarker));
+    if (area.last_used_unix == 0) area.last_used_unix = ModifiedUnix(item.path());
+    areas.push_back(area);
+  }
+  std::sort(areas.begin(), areas.end(), [](const AreaStats& a, const AreaStats& b) { return a.area < b.area; });
+  return areas;
+}
+
 // Every scope's store, and last the store of the entries from before scopes.
 std::vector<KeyedStore> KeyedStores(const fs::path& root) {
   std::vector<KeyedStore> stores;
@@ -69,6 +88,14 @@ CacheStats CollectStats(const fs::path& root) {
     }
   }
   stats.areas.push_back(keyed);
+  AreaStats repositories;
+  repositories.area = "repositories";
+  for (const auto& area : RepositoryAreaStats(root)) {
+    repositories.bytes += area.bytes;
+    repositories.entries += 1;
+    repositories.last_used_unix = std::max(repositories.last_used_unix, area.last_used_unix);
+  }
+  stats.areas.push_back(repositories);
   for (const auto& area : stats.areas) stats.total_bytes += area.bytes;
   return stats;
 }
@@ -91,6 +118,9 @@ GcReport GarbageCollect(const fs::path& root, std::optional<std::uint64_t> max_s
   for (Language language : AllLanguages()) {
     AreaStats area = LanguageAreaStats(root, language);
     if (area.bytes == 0 && area.entries == 0) continue;
+    units.push_back(Unit{area.area, {}, {}, area.bytes, area.last_used_unix, false, false});
+  }
+  for (const auto& area : RepositoryAreaStats(root)) {
     units.push_back(Unit{area.area, {}, {}, area.bytes, area.last_used_unix, false, false});
   }
   for (const auto& store : stores) {

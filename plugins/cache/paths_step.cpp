@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "kiln/repository_area.hpp"
 #include "language_detection.hpp"
 #include "safe_paths.hpp"
 #include "step_args.hpp"
@@ -44,16 +45,21 @@ StepResult RunPathsStep(const nlohmann::json& args, StepContext& ctx, const Cach
   nlohmann::json out = {{"languages", nlohmann::json::array()},
                         {"env", nlohmann::json::object()},
                         {"dirs", nlohmann::json::object()}};
-  const fs::path root = ctx.build_cache_dir();
+  // The job's repository's own areas: the job's processes write them (kiln/repository_area.hpp).
+  const fs::path area = repository_area::AreaRoot(ctx.build_cache_dir(), ctx.job());
+  if (std::string failed = repository_area::MarkUsed(area); !failed.empty()) {
+    return StepResult::Retryable("cache.paths: " + failed);
+  }
+  const fs::path root = repository_area::DependencyRoot(area);
   for (Language language : languages) {
-    const LanguageCacheArea area = CacheAreaFor(language, root);
-    if (std::string failed = PrepareArea(area); !failed.empty()) {
-      return StepResult::Retryable("cache.paths: " + failed);
+    const LanguageCacheArea language_area = CacheAreaFor(language, root);
+    if (std::string failed = PrepareArea(language_area); !failed.empty()) {
+      return StepResult::Terminal("cache.paths: " + failed);
     }
     const std::string name(LanguageName(language));
     out["languages"].push_back(name);
-    out["dirs"][name] = area.root.string();
-    for (const auto& [variable, value] : area.env) out["env"][variable] = value;
+    out["dirs"][name] = language_area.root.string();
+    for (const auto& [variable, value] : language_area.env) out["env"][variable] = value;
   }
   std::string summary = "languages:";
   for (const auto& l : out["languages"]) summary += " " + l.get<std::string>();

@@ -11,46 +11,17 @@
 #include <cstring>
 #include <thread>
 
-#include "kiln/repository_scope.hpp"
+#include "kiln/repository_area.hpp"
 #include "kiln/step_context.hpp"
 
 namespace kiln::nx {
 namespace fs = std::filesystem;
 
-namespace {
-
-/// "https://user:token@host/acme/shop.git" -> "host/acme/shop": the readable part only.
-std::string UrlWithoutSchemeAndCredentials(const std::string& url) {
-  std::string normalised = repository_scope::NormaliseRepositoryUrl(url);
-  if (auto scheme = normalised.find("://"); scheme != std::string::npos) normalised.erase(0, scheme + 3);
-  return normalised;
-}
-
-}  // namespace
-
-std::string RepositoryKey(const nlohmann::json& job) {
-  const repository_scope::JobScopes scopes = repository_scope::ScopesForJob(job);
-  if (scopes.repository == repository_scope::kNoRepositoryScope) return scopes.save;
-  std::string name;
-  const auto& repo = job["repo"];
-  if (repo.contains("name") && repo["name"].is_string()) name = repo["name"].get<std::string>();
-  if (name.empty()) name = UrlWithoutSchemeAndCredentials(repo["url"].get<std::string>());
-  std::string key;
-  for (char c : name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                       c == '_' || c == '-';
-    key += plain ? c : '-';
-  }
-  if (key.size() > 80) key.resize(80);
-  if (key.find_first_not_of('.') == std::string::npos) key = "repo";  // never "." or ".."
-  // The name is for people; the scope decides: the repository's normalised URL, and the
-  // ref for an untrusted job, so no other repository and no fork's pull request writes here.
-  return key + "-" + scopes.save;
-}
-
 RepoCache RepoCacheFor(StepContext& ctx) {
   const fs::path build_cache = ctx.build_cache_dir();
-  return RepoCache{build_cache, build_cache / RepositoryKey(ctx.job())};
+  RepoCache cache{build_cache, repository_area::AreaRoot(build_cache, ctx.job())};
+  repository_area::MarkUsed(cache.root);
+  return cache;
 }
 
 fs::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error) {

@@ -108,6 +108,34 @@ TEST_F(HostilePipelineTest, ACacheEntryPlantedUnderAnotherRepositorysKeyIsNeverR
   ExpectStillServing();
 }
 
+TEST_F(HostilePipelineTest, DependencyCachesAreTheRepositorysOwn) {
+  // A package manager's cache is written by the repository's code (kiln.exec with
+  // caches = true): what one repository leaves there must not be what another installs.
+  WritePipeline("deps-cache",
+                "local src = kiln.step('git sync', function() return git.sync { url = job.repo.url, commit = job.commit } end)\n"
+                "return kiln.step('attack', function()\n"
+                "  local deps = cache.paths { languages = { 'npm' } }\n"
+                "  local r = kiln.exec { cmd = { '/bin/bash', 'attack.sh' }, cwd = src.path, env = deps.env, caches = true }\n"
+                "  local without = kiln.exec { cmd = { '/bin/sh', '-c', 'mkdir -p \"$npm_config_cache\" && touch \"$npm_config_cache/x\"' },\n"
+                "                              cwd = src.path, env = deps.env }\n"
+                "  return { code = r.code, without_caches = without.code }\n"
+                "end)\n");
+  StartWorker();
+  auto planted = Attack("deps-attacker", {{"attack.sh", "mkdir -p \"$npm_config_cache\" && echo planted > \"$npm_config_cache/poison\" && echo wrote-the-cache\n"}},
+                        "deps-cache");
+  ASSERT_EQ(status(planted), "succeeded") << planted.said;
+  ExpectSaid(planted, "wrote-the-cache");
+  // Without caches = true the process does not see them (its environment names a path it cannot write).
+  EXPECT_NE(planted.state["outputs"]["result"].value("without_caches", 0), 0) << planted.state.dump();
+
+  auto victim = Attack("deps-victim", {{"attack.sh", "ls -a \"$npm_config_cache\" | sed 's/^/listed: /'\n"
+                                                     "if [ -e \"$npm_config_cache/poison\" ]; then echo SAW-THE-POISON; fi\n"}},
+                       "deps-cache");
+  ASSERT_EQ(status(victim), "succeeded") << victim.said;
+  EXPECT_EQ(victim.said.find("SAW-THE-POISON"), std::string::npos) << victim.said;
+  ExpectStillServing();
+}
+
 TEST_F(HostilePipelineTest, RunMountCacheIdCannotLeaveTheContext) {
   StartWorkerWithImages();
   const auto target = dir_.path() / "mount-escape";

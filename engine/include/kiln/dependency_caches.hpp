@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -99,18 +102,71 @@ inline LanguageCacheArea CacheAreaFor(Language language, const std::filesystem::
   return area;
 }
 
-/// Creates the area's directories and marks it used now. Empty on success, else what failed.
-inline std::string PrepareArea(const LanguageCacheArea& area) {
-  std::error_code ec;
-  for (const auto& dir : area.dirs) {
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return "cannot create " + dir.string() + ": " + ec.message();
+namespace detail {
+
+// Opens (creating where missing) each directory of `relative` below the open directory
+// `base_fd`, never following a symlink: the areas are written by a job's sandboxed
+// processes, which may leave `npm -> /etc` behind for the worker to create directories
+// through. Returns the last directory's descriptor (the caller closes it), or -1 with
+// `*error` naming the component.
+inline int OpenDirectoriesBelow(int base_fd, const std::filesystem::path& relative, const std::filesystem::path& shown,
+                                std::string* error) {
+  int dir = ::fcntl(base_fd, F_DUPFD_CLOEXEC, 0);
+  std::filesystem::path walked = shown;
+  for (const auto& part : relative) {
+    const std::string name = part.string();
+    if (name.empty() || name == "." || name == "..") continue;
+    walked /= part;
+    if (::mkdirat(dir, name.c_str(), 0755) != 0 && errno != EEXIST) {
+      *error = "cannot create " + walked.string() + ": " + std::strerror(errno);
+      ::close(dir);
+      return -1;
+    }
+    const int next = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int saved = errno;
+    ::close(dir);
+    if (next < 0) {
+      *error = walked.string() + (saved == ELOOP || saved == ENOTDIR ? std::string(" is not a directory (a symlink?)")
+                                                                     : ": " + std::string(std::strerror(saved)));
+      return -1;
+    }
+    dir = next;
   }
-  const std::filesystem::path marker = area.root / std::string(kLastUsedMarker);
-  const int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd >= 0) ::close(fd);
-  ::utimensat(AT_FDCWD, marker.c_str(), nullptr, 0);
-  return {};
+  return dir;
+}
+
+}  // namespace detail
+
+/// Creates the area's directories and marks it used now. Nothing below the directory that
+/// holds the area is followed if it is a symlink (a job's processes write the areas): such
+/// a link is an error naming it. Empty on success, else what failed.
+inline std::string PrepareArea(const LanguageCacheArea& area) {
+  const std::filesystem::path holder = area.root.parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(holder, ec);
+  if (ec) return "cannot create " + holder.string() + ": " + ec.message();
+  const int holder_fd = ::open(holder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (holder_fd < 0) return "cannot open " + holder.string() + ": " + std::strerror(errno);
+  std::string error;
+  for (const auto& dir : area.dirs) {
+    const int fd = detail::OpenDirectoriesBelow(holder_fd, dir.lexically_relative(holder), holder, &error);
+    if (fd < 0) break;
+    ::close(fd);
+  }
+  if (error.empty()) {
+    const int root_fd = detail::OpenDirectoriesBelow(holder_fd, area.root.filename(), holder, &error);
+    if (root_fd >= 0) {
+      const int marker =
+          ::openat(root_fd, std::string(kLastUsedMarker).c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (marker >= 0) {
+        ::futimens(marker, nullptr);
+        ::close(marker);
+      }
+      ::close(root_fd);
+    }
+  }
+  ::close(holder_fd);
+  return error;
 }
 
 }  // namespace kiln::dependency_caches

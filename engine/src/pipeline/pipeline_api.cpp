@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 
+#include "kiln/repository_area.hpp"
 #include "pipeline/lua_json.hpp"
 #include "pipeline/pipeline_runtime.hpp"
 #include "plugin_host/plugin_host.hpp"
@@ -102,6 +103,7 @@ int LuaStep(lua_State* L) {
 
 struct ExecCall {
   ProcessSpec spec;
+  bool caches = false;  // the repository's dependency caches mounted (cache.paths names them)
 };
 
 // Raises the step's error when the job's workspace cannot be made ready (made on first use).
@@ -121,6 +123,19 @@ int ExecBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& fra
                                           : ResolveInWorkspace(runtime.resources().workspace, call.spec.cwd);
   if (cwd.empty()) runtime.raise(L, ErrorKind::terminal, "kiln.exec: cwd '" + call.spec.cwd + "' is outside the job's workspace");
   call.spec.cwd = cwd;
+  if (call.caches) {
+    // Only the job's own repository's areas: a pipeline (maybe the repository's own) names
+    // no host path, and the worker made every directory above the one mounted.
+    const auto area = repository_area::AreaRoot(runtime.resources().build_cache_dir, runtime.resources().job);
+    std::string failed = repository_area::MarkUsed(area);
+    const auto deps = repository_area::DependencyRoot(area);
+    std::error_code ec;
+    if (failed.empty() && !std::filesystem::create_directory(deps, ec) && ec) {
+      failed = "cannot create " + deps.string() + ": " + ec.message();
+    }
+    if (!failed.empty()) runtime.raise(L, ErrorKind::retryable, "kiln.exec: caches: " + failed);
+    call.spec.mounts.push_back(SandboxMount{deps.string(), true});
+  }
   RuntimeStepContext ctx(runtime.resources(), nlohmann::json(), frame.token, runtime.reporter_for(frame));
   runtime.sandbox().begin_wait();
   ProcessResult result = ctx.run(call.spec);
@@ -189,8 +204,11 @@ int LuaExec(lua_State* L) {
       if (value == "none") call.spec.network = Network::none;
       else if (value == "egress") call.spec.network = Network::egress;
       else problem = "kiln.exec: network must be \"none\" or \"egress\", got " + value.dump();
+    } else if (key == "caches") {
+      if (!value.is_boolean()) problem = "kiln.exec: caches must be true or false, got " + value.dump();
+      else call.caches = value.get<bool>();
     } else {
-      problem = "kiln.exec: unknown field '" + key + "' (cmd, cwd, env, timeout, network)";
+      problem = "kiln.exec: unknown field '" + key + "' (cmd, cwd, env, timeout, network, caches)";
     }
     if (!problem.empty()) break;
   }

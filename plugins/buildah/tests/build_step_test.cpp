@@ -13,6 +13,7 @@
 
 #include "buildah_fixture.hpp"
 #include "image_naming.hpp"
+#include "kiln/repository_area.hpp"
 #include "support/loopback_listener.hpp"
 
 namespace kiln::buildah {
@@ -300,18 +301,32 @@ TEST_F(BuildahStepTest, CacheMountsKeepFilesInTheBuildCacheBetweenBuilds) {
   args["build_args"] = {{"RUN_ID", "2"}};
   StepResult second = Run("build", args);
   ASSERT_TRUE(second.ok()) << second.message;
-  EXPECT_EQ(ReadFile(harness_->build_cache_dir() / "buildah" / "deps" / "runs"), "run 1\nrun 2\n");
+  const fs::path area = repository_area::AreaRoot(harness_->build_cache_dir(), harness_->job);
+  EXPECT_EQ(ReadFile(area / "buildah" / "id" / "deps" / "runs"), "run 1\nrun 2\n");
+
+  // Another repository's build with the same id has a cache of its own: a RUN step is the
+  // repository's code, and what it leaves must not feed another repository's build.
+  harness_->job["repo"]["url"] = "https://git.example/attacker/shop.git";
+  args["build_args"] = {{"RUN_ID", "3"}};
+  StepResult other = Run("build", args);
+  ASSERT_TRUE(other.ok()) << other.message;
+  EXPECT_EQ(ReadFile(area / "buildah" / "id" / "deps" / "runs"), "run 1\nrun 2\n");
+  EXPECT_EQ(ReadFile(repository_area::AreaRoot(harness_->build_cache_dir(), harness_->job) / "buildah" / "id" / "deps" /
+                     "runs"),
+            "run 3\n");
 }
 
 TEST_F(BuildahStepTest, ACacheMountCanBeALanguagesDependencyArea) {
-  // The npm area is the one the NX plugin fills and the cache plugin counts and evicts.
+  // Laid out as the NX plugin's, in the repository's area the cache plugin evicts; apart
+  // from the one the job sandbox writes, whose links a bind made as root would follow.
   NeedBase();
   fs::path context = Context("npm-deps", std::string("FROM ") + kBase + "\nRUN echo cached > /root/.npm/from-build\n");
   StepResult built = Run("build", {{"context", context.string()},
                                    {"cache_mounts", {{{"target", "/root/.npm"}, {"cache", "npm"}}}}});
   ASSERT_TRUE(built.ok()) << built.message;
-  EXPECT_EQ(ReadFile(harness_->build_cache_dir() / "npm" / "npm" / "from-build"), "cached\n");
-  EXPECT_TRUE(fs::exists(harness_->build_cache_dir() / "npm" / ".kiln-last-used"));
+  const fs::path area = repository_area::AreaRoot(harness_->build_cache_dir(), harness_->job);
+  EXPECT_EQ(ReadFile(area / "buildah" / "deps" / "npm" / "npm" / "from-build"), "cached\n");
+  EXPECT_TRUE(fs::exists(area / ".kiln-last-used"));
 
   EXPECT_EQ(Run("build", {{"context", context.string()}, {"cache_mounts", {{{"target", "/x"}, {"cache", "cargo"}}}}}).message,
             "buildah.build: cache_mounts: cache must name a dependency cache (maven, gradle, npm, go, nuget, pip), got "

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "cache_plugin_fixture.hpp"
+#include "kiln/repository_area.hpp"
 #include "language_detection.hpp"
 
 namespace kiln::cache {
@@ -37,6 +38,17 @@ class CacheGcTest : public KeyedCacheTest {
     fs::last_write_time(area.root / std::string(kLastUsedMarker),
                         fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
   }
+  // A repository's area (kiln/repository_area.hpp) with `bytes` in its NX cache and npm
+  // cache, last used `hours_ago` hours ago; returns its directory name.
+  std::string RepositoryArea(const std::string& url, std::size_t bytes, int hours_ago) {
+    const fs::path area = repository_area::AreaRoot(root(), {{"repo", {{"url", url}}}});
+    WriteFile(area / "nx" / "cache" / "out", std::string(bytes / 2, 'n'));
+    WriteFile(area / "deps" / "npm" / "npm" / "pkg", std::string(bytes - bytes / 2, 'p'));
+    EXPECT_EQ(repository_area::MarkUsed(area), "");
+    fs::last_write_time(area / std::string(kLastUsedMarker),
+                        fs::file_time_type::clock::now() - std::chrono::hours(hours_ago));
+    return area.filename().string();
+  }
   // How gc names the entry `key` of this job's scope, with the reason it went.
   std::string Unit(const std::string& key, const std::string& reason) const {
     return "keyed/" + scope() + "/" + key + ":" + reason;
@@ -61,7 +73,7 @@ TEST_F(CacheGcTest, StatsPerArea) {
   EXPECT_EQ(areas["go"]["entries"], 2);  // the file and the last-used marker
   EXPECT_EQ(areas["maven"]["bytes"], 0);
   EXPECT_EQ(stats.outputs["total_bytes"], 4500);
-  for (const char* area : {"maven", "gradle", "npm", "go", "nuget", "pip", "keyed"}) {
+  for (const char* area : {"maven", "gradle", "npm", "go", "nuget", "pip", "keyed", "repositories"}) {
     EXPECT_TRUE(areas.contains(area)) << area;
   }
 }
@@ -80,6 +92,42 @@ TEST_F(CacheGcTest, SizeCapEvictsLeastRecentlyUsedFirst) {
   EXPECT_FALSE(fs::exists(root() / "npm"));
   EXPECT_TRUE(fs::exists(keyed() / "middle"));
   EXPECT_TRUE(fs::exists(keyed() / "newest"));
+}
+
+TEST_F(CacheGcTest, RepositoryAreasAreCountedAndEvictedWhole) {
+  // Each repository's dependency caches and NX cache: without this, every repository a
+  // worker ever built keeps its downloads on its disk for good.
+  const std::string shop = RepositoryArea("https://git.example/acme/shop.git", 1000, 30);
+  const std::string web = RepositoryArea("https://git.example/acme/web.git", 1000, 1);
+  const std::string busy = RepositoryArea("https://git.example/acme/busy.git", 1000, 0);
+  Entry("a", 1000, 10);
+  const StepResult stats = Run("stats", nlohmann::json::object());
+  ASSERT_TRUE(stats.ok()) << stats.message;
+  EXPECT_EQ(stats.outputs["areas"]["repositories"]["entries"], 3);
+  EXPECT_EQ(stats.outputs["areas"]["repositories"]["bytes"], 3000);
+  EXPECT_EQ(stats.outputs["total_bytes"], 4000);
+
+  const GcReport report = GarbageCollect(root(), 0, std::nullopt);
+  // Oldest first; the area a build was just pointed at stays, even over the cap.
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{shop + ":size", Unit("a", "size"), web + ":size"}));
+  EXPECT_EQ(report.skipped, (std::vector<std::string>{busy}));
+  EXPECT_FALSE(fs::exists(root() / shop));
+  EXPECT_TRUE(fs::exists(root() / busy / "nx" / "cache" / "out"));
+  // Not an area: left alone.
+  WriteFile(root() / "somebody-elses" / "file", "x");
+  GarbageCollect(root(), 0, std::chrono::hours(0));
+  EXPECT_TRUE(fs::exists(root() / "somebody-elses" / "file"));
+}
+
+TEST_F(CacheGcTest, AnAreasLinksAreRemovedNotFollowed) {
+  // A job's processes wrote the area: a link to outside goes as a link.
+  kiln::testing::TempDir outside("kiln-gc-outside");
+  WriteFile(outside.path() / "keep", "x");
+  const std::string area = RepositoryArea("https://git.example/acme/shop.git", 10, 30);
+  fs::create_directory_symlink(outside.path(), root() / area / "deps" / "npm" / "escape");
+  const GcReport report = GarbageCollect(root(), std::nullopt, std::chrono::hours(24));
+  EXPECT_EQ(Evicted(report), (std::vector<std::string>{area + ":age"}));
+  EXPECT_TRUE(fs::exists(outside.path() / "keep"));
 }
 
 TEST_F(CacheGcTest, RestoreRefreshesTheLastUse) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "cache_plugin_fixture.hpp"
+#include "kiln/repository_area.hpp"
 #include "language_detection.hpp"
 
 namespace kiln::cache {
@@ -52,7 +53,7 @@ TEST_F(CachePluginTest, PathsGivesEnvironmentAndCreatesTheAreas) {
   ASSERT_TRUE(result.ok()) << result.message;
   const auto& out = result.outputs;
   EXPECT_EQ(out["languages"], nlohmann::json::array({"maven", "npm", "go"}));
-  const fs::path root = harness.build_cache_dir();
+  const fs::path root = repository_area::DependencyRoot(repository_area::AreaRoot(harness.build_cache_dir(), harness.job));
   EXPECT_EQ(out["env"]["GOMODCACHE"], (root / "go" / "mod").string());
   EXPECT_EQ(out["env"]["GOCACHE"], (root / "go" / "build").string());
   EXPECT_EQ(out["env"]["npm_config_cache"], (root / "npm" / "npm").string());
@@ -67,10 +68,46 @@ TEST_F(CachePluginTest, PathsGivesEnvironmentAndCreatesTheAreas) {
 TEST_F(CachePluginTest, PathsEnvironmentForEveryLanguage) {
   const StepResult result = Run("paths", {{"languages", {"gradle", "nuget", "pip"}}});
   ASSERT_TRUE(result.ok()) << result.message;
-  const fs::path root = harness.build_cache_dir();
+  const fs::path root = repository_area::DependencyRoot(repository_area::AreaRoot(harness.build_cache_dir(), harness.job));
   EXPECT_EQ(result.outputs["env"]["GRADLE_USER_HOME"], (root / "gradle").string());
   EXPECT_EQ(result.outputs["env"]["NUGET_PACKAGES"], (root / "nuget" / "packages").string());
   EXPECT_EQ(result.outputs["env"]["PIP_CACHE_DIR"], (root / "pip").string());
+}
+
+TEST_F(CachePluginTest, PathsAreTheRepositorysOwn) {
+  // A job's processes write these areas: another repository's build must not read them
+  // (a package manager that trusts its cache would install what was planted there).
+  const StepResult shop = Run("paths", {{"languages", {"npm"}}});
+  ASSERT_TRUE(shop.ok()) << shop.message;
+  harness.job["repo"]["url"] = "https://git.example/attacker/shop.git";
+  const StepResult other = Run("paths", {{"languages", {"npm"}}});
+  ASSERT_TRUE(other.ok()) << other.message;
+  EXPECT_NE(shop.outputs["env"]["npm_config_cache"], other.outputs["env"]["npm_config_cache"]);
+  for (const auto& result : {shop, other}) {
+    const std::string npm_dir = result.outputs["dirs"]["npm"];
+    EXPECT_EQ(npm_dir.rfind(harness.build_cache_dir().string() + "/", 0), 0u) << npm_dir;
+    EXPECT_TRUE(repository_area::IsAreaName(
+        fs::path(npm_dir).lexically_relative(harness.build_cache_dir()).begin()->string())) << npm_dir;
+  }
+}
+
+TEST_F(CachePluginTest, PathsNeverCreatesDirectoriesThroughALinkAJobPlanted) {
+  // A sandboxed process could leave deps/npm -> somewhere: the worker (root) must not
+  // create npm's directories there.
+  kiln::testing::TempDir outside("kiln-cache-outside");
+  const fs::path deps = repository_area::DependencyRoot(repository_area::AreaRoot(harness.build_cache_dir(), harness.job));
+  fs::create_directories(deps);
+  fs::create_symlink(outside.path(), deps / "npm");
+  const StepResult result = Run("paths", {{"languages", {"npm"}}});
+  EXPECT_EQ(result.status, StepResult::Status::terminal);
+  EXPECT_EQ(result.message, "cache.paths: " + (deps / "npm").string() + " is not a directory (a symlink?)");
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+  // One level down too.
+  fs::remove(deps / "npm");
+  fs::create_directories(deps / "npm");
+  fs::create_symlink(outside.path(), deps / "npm" / "yarn");
+  EXPECT_EQ(Run("paths", {{"languages", {"npm"}}}).status, StepResult::Status::terminal);
+  EXPECT_TRUE(fs::is_empty(outside.path()));
 }
 
 TEST_F(CachePluginTest, PathsRejectsADirOutsideTheWorkspace) {

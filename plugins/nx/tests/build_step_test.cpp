@@ -70,7 +70,7 @@ TEST_F(NxBuildTest, RunManyBuildsEveryProject) {
   EXPECT_EQ(result.outputs["installed"], false);
   // Output streamed to the step log, NX's cache under the build cache, per repository.
   EXPECT_NE(harness_.log_text().find("built shared"), std::string::npos);
-  const fs::path repo_cache = harness_.build_cache_dir() / RepositoryKey(harness_.job);
+  const fs::path repo_cache = harness_.build_cache_dir() / repository_area::AreaName(harness_.job);
   EXPECT_TRUE(fs::exists(repo_cache / "nx/cache/run.json"));
   EXPECT_FALSE(fs::exists(dir / ".nx/cache"));
 }
@@ -150,7 +150,7 @@ TEST_F(NxBuildTest, InstallCiUsesTheLockfileAndTheRepositorysNpmArea) {
   // The repository's own npm area (the SDK's layout, below its build cache directory), as an
   // earlier job of it left it; npm may not go online, so the install can only succeed if npm
   // ci is pointed at exactly it.
-  const fs::path repo_deps = harness_.build_cache_dir() / RepositoryKey(harness_.job) / "deps";
+  const fs::path repo_deps = harness_.build_cache_dir() / repository_area::AreaName(harness_.job) / "deps";
   const fs::path npm_cache = repo_deps / "npm" / "npm";
   fs::create_directories(npm_cache.parent_path());
   ShellIn(harness_.workspace(), "cp -a '" + (testing::InstalledFixtureModules().parent_path() / "npm-cache").string() +

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "install.hpp"
-#include "kiln/repository_scope.hpp"
+
 #include "support/temp_dir.hpp"
 #include "workspace.hpp"
 
@@ -78,36 +78,6 @@ TEST(Language, StepEnvWinsAndMavenOptsAreKept) {
   EXPECT_EQ(env.at("MAVEN_OPTS"), "-Xmx1g -Dmaven.repo.local=/c/maven/repository");
   const auto own_repository = DependencyCacheEnv(areas, {{"MAVEN_OPTS", "-Dmaven.repo.local=/r"}});
   EXPECT_EQ(own_repository.count("MAVEN_OPTS"), 0u);
-}
-
-TEST(RepositoryKey, SanitizedNameWithTheRepositoryScope) {
-  const nlohmann::json shop = {{"repo", {{"name", "acme/shop"}, {"url", "https://x/acme/shop.git"}}}};
-  const auto key = RepositoryKey(shop);
-  EXPECT_EQ(key, "acme-shop-" + repository_scope::RepositoryScope("https://x/acme/shop.git"));
-  // Names that sanitize alike stay apart.
-  EXPECT_NE(key, RepositoryKey({{"repo", {{"name", "acme-shop"}, {"url", "https://x/acme-shop.git"}}}}));
-  // The URL decides, not the name: another repository calling itself acme/shop gets its own.
-  EXPECT_NE(key, RepositoryKey({{"repo", {{"name", "acme/shop"}, {"url", "https://x/attacker/shop.git"}}}}));
-  // ...and spellings of one URL meet.
-  EXPECT_EQ(key, RepositoryKey({{"repo", {{"name", "acme/shop"}, {"url", "HTTPS://token@X/acme/shop/"}}}}));
-  // Without a name: the URL, never its credentials.
-  const auto from_url = RepositoryKey({{"repo", {{"url", "https://user:s3cret@git.example/acme/shop.git"}}}});
-  EXPECT_EQ(from_url.find("s3cret"), std::string::npos);
-  EXPECT_EQ(from_url.rfind("git.example-acme-shop-repo-", 0), 0u) << from_url;
-  EXPECT_EQ(RepositoryKey(nlohmann::json::object()), "local");
-  EXPECT_EQ(RepositoryKey({{"repo", {{"name", ".."}, {"url", "https://x/y"}}}}).rfind("repo-", 0), 0u);
-}
-
-TEST(RepositoryKey, AnUntrustedJobHasAnNxCacheOfItsRef) {
-  nlohmann::json job = {{"repo", {{"name", "acme/shop"}, {"url", "https://x/acme/shop.git"}}}, {"branch", "main"}};
-  const auto trusted = RepositoryKey(job);
-  job["trusted"] = false;
-  job["branch"] = "fork-pr-1";
-  const auto untrusted = RepositoryKey(job);
-  EXPECT_NE(untrusted, trusted);
-  EXPECT_EQ(untrusted.rfind("acme-shop-ref-", 0), 0u) << untrusted;
-  job["branch"] = "fork-pr-2";
-  EXPECT_NE(RepositoryKey(job), untrusted);
 }
 
 TEST(PackageManager, FromTheLockfile) {
