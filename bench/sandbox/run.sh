@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The job sandbox's cost per process (issue 17): /bin/true run plainly and in the sandbox,
-# interleaved in one process, RUNS times each, in SETS separate runs; medians and spreads.
+# The job sandbox's cost per process (issue 17): /bin/true run plainly, under a bare bwrap
+# (the floor of any bwrap sandbox) and in the sandbox, interleaved in one process, RUNS times each, in SETS separate runs; medians and spreads.
 # Goal: the sandbox adds at most 5 ms per process. Writes docs/benchmarks/sandbox.md unless
 # SANDBOX_DOC= is empty.
 # Usage: bench/sandbox/run.sh BUILD_DIR [RUNS] [SETS]
@@ -33,16 +33,22 @@ added = [m["sandboxed"] - m["plain"] for _, m, _ in rows]
 added_egress = [m["sandboxed_egress"] - m["plain"] for _, m, _ in rows]
 lines = []
 lines.append(f"{sets} runs of {runs} interleaved `/bin/true` each (egress: every 4th), on {os.cpu_count()} cores, "
-             f"{platform.release()}; bubblewrap {subprocess.run(['bwrap','--version'],capture_output=True,text=True).stdout.split()[-1]}.")
+             f"{platform.release()}; bubblewrap {subprocess.run(['bwrap','--version'],capture_output=True,text=True).stdout.split()[-1]}; "
+             f"load average at the end {os.getloadavg()[0]:.1f}.")
 lines.append("")
-lines.append("| run | plain (ms) | sandboxed (ms) | added | sandboxed + egress (ms) | added | failures |")
-lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+lines.append("| run | plain (ms) | bare bwrap (ms) | added | sandboxed (ms) | added | sandboxed + egress (ms) | added | failures |")
+lines.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for s, m, f in rows:
-    lines.append(f"| {s} | {m['plain']:.2f} | {m['sandboxed']:.2f} | {m['sandboxed']-m['plain']:.2f} | "
+    lines.append(f"| {s} | {m['plain']:.2f} | {m['bare_bwrap']:.2f} | {m['bare_bwrap']-m['plain']:.2f} | "
+                 f"{m['sandboxed']:.2f} | {m['sandboxed']-m['plain']:.2f} | "
                  f"{m['sandboxed_egress']:.2f} | {m['sandboxed_egress']-m['plain']:.2f} | {sum(f.values())} |")
+added_bare = [m["bare_bwrap"] - m["plain"] for _, m, _ in rows]
+beyond_bare = [m["sandboxed"] - m["bare_bwrap"] for _, m, _ in rows]
 lines.append("")
 lines.append(f"Added per process, median of the runs' medians: **{statistics.median(added):.2f} ms** "
-             f"(runs: {min(added):.2f}–{max(added):.2f}; goal ≤ 5 ms); with egress (slirp4netns started and "
+             f"(runs: {min(added):.2f}–{max(added):.2f}; goal ≤ 5 ms), of which a bare `bwrap --ro-bind / / /bin/true` "
+             f"costs {statistics.median(added_bare):.2f} ms ({min(added_bare):.2f}–{max(added_bare):.2f}) and kiln's "
+             f"sandbox beyond it {statistics.median(beyond_bare):.2f} ms ({min(beyond_bare):.2f}–{max(beyond_bare):.2f}); with egress (slirp4netns started and "
              f"attached): {statistics.median(added_egress):.2f} ms ({min(added_egress):.2f}–{max(added_egress):.2f}).")
 text = "\n".join(lines)
 print(text)

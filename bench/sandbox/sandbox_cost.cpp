@@ -1,5 +1,6 @@
-// Runs /bin/true N times each way, interleaved (plain, sandboxed without network, sandboxed
-// with egress), so the machine's drift hits all three alike; prints one JSON object with
+// Runs /bin/true N times each way, interleaved (plain; under a bare `bwrap --ro-bind / /`,
+// the floor any bwrap sandbox pays; sandboxed without network; sandboxed with egress), so
+// the machine's drift hits all of them alike; prints one JSON object with
 // every sample in milliseconds. bench/sandbox/run.sh summarises several runs.
 // Usage: kiln_bench_sandbox WORK_DIR [RUNS]
 #include <unistd.h>
@@ -37,10 +38,13 @@ int main(int argc, char** argv) {
   options.base_env = kiln::ScrubbedEnvironment(workspace);
   kiln::ProcessSpec spec;
   spec.argv = {"/bin/true"};
+  kiln::ProcessSpec bare_bwrap;
+  bare_bwrap.argv = {policy.value().bwrap, "--ro-bind", "/", "/", "/bin/true"};
   kiln::ProcessSpec egress = spec;
   egress.network = kiln::Network::egress;
 
   nlohmann::json samples = {{"plain", nlohmann::json::array()},
+                            {"bare_bwrap", nlohmann::json::array()},
                             {"sandboxed", nlohmann::json::array()},
                             {"sandboxed_egress", nlohmann::json::array()}};
   auto time = [](auto&& run) {
@@ -51,6 +55,7 @@ int main(int argc, char** argv) {
   };
   for (int i = 0; i < runs; ++i) {
     samples["plain"].push_back(time([&] { return kiln::RunProcess(spec, options).ok(); }));
+    samples["bare_bwrap"].push_back(time([&] { return kiln::RunProcess(bare_bwrap, options).ok(); }));
     samples["sandboxed"].push_back(
         time([&] { return kiln::RunSandboxed(policy.value(), workspace, spec, options).ok(); }));
     if (i % 4 == 0) {  // slirp4netns adds tens of ms: fewer samples keep the run short
