@@ -215,6 +215,19 @@ TEST_F(PipelineScenario, ExecRefusesACwdOutsideTheWorkspace) {
   EXPECT_NE(run.outcome.error.find("outside the job's workspace"), std::string::npos) << run.outcome.error;
 }
 
+TEST_F(PipelineScenario, ExecCachesIsAFlagNotAPath) {
+  // A pipeline (maybe the repository's own) names no host path to mount: only the job's
+  // repository's dependency caches, by a flag.
+  auto run = fixture.run(R"(kiln.step("x", function() return kiln.exec { cmd = { "ls" }, caches = "/etc" } end))");
+  EXPECT_EQ(run.outcome.status, JobStatus::failed);
+  EXPECT_NE(run.outcome.error.find("kiln.exec: caches must be true or false, got \"/etc\""), std::string::npos)
+      << run.outcome.error;
+  auto unknown = fixture.run(R"(kiln.step("x", function() return kiln.exec { cmd = { "ls" }, mounts = { "/etc" } } end))");
+  EXPECT_NE(unknown.outcome.error.find("kiln.exec: unknown field 'mounts' (cmd, cwd, env, timeout, network, caches)"),
+            std::string::npos)
+      << unknown.outcome.error;
+}
+
 TEST_F(PipelineScenario, PluginThatThrowsBecomesATerminalErrorNamingIt) {
   auto run = fixture.run(R"(kiln.step("t", { retry = { attempts = 3 } }, function() return probe.throw { message = "boom" } end))");
   EXPECT_EQ(run.outcome.status, JobStatus::failed);
