@@ -60,7 +60,18 @@ cleanup() {
   detach_mounts "$work"
   if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else chmod -R u+rwX "$work" 2>/dev/null; rm -rf "$work"; fi
 }
+# CPU seconds a worker and every process it waited for used (utime+stime+cutime+cstime), read
+# just before it stops: against the sandbox-off baseline each worker serves one build, so this
+# is the build's CPU time, which the machine's load disturbs far less than its wall time.
+cpu_label=""
+worker_cpu() {  # PID
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13 + $14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null
+}
 stop_workers() {
+  if [ -n "$cpu_label" ] && [ "${#workers[@]}" -eq 1 ]; then
+    record "cpu-$cpu_label" "$(worker_cpu "${workers[0]}")"
+  fi
+  cpu_label=""
   for p in "${workers[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${workers[@]}"; do wait "$p" 2>/dev/null || true; done
   workers=()
@@ -236,12 +247,14 @@ for run in $(seq 1 "$runs"); do
   [ $((run % 2)) -eq 0 ] && sides=(plain kiln)
   for side in "${sides[@]}"; do
     serve_side "${side/plain/baseline}"
+    [ "$baseline" = unsandboxed ] && cpu_label="cold-$side"
     if [ "$side" = kiln ]; then t=$(kiln_build "cold-$run" shop "$commit_a" ""); else t=$(baseline_build "cold-$run" shop "$commit_a" ""); fi
     record "cold-$side" "$t"; log "run $run cold $side: $t s"
   done
   git -C "$work/git/shop" update-ref refs/heads/main "$commit_b"
   for side in "${sides[@]}"; do
     serve_side "${side/plain/baseline}"
+    [ "$baseline" = unsandboxed ] && cpu_label="warm-$side"
     if [ "$side" = kiln ]; then t=$(kiln_build "warm-$run" shop "$commit_b" "$commit_a"); else t=$(baseline_build "warm-$run" shop "$commit_b" "$commit_a"); fi
     record "warm-$side" "$t"; log "run $run warm $side: $t s"
   done
@@ -302,10 +315,12 @@ cold_and_warm
 # ---- the table ---------------------------------------------------------------------------------
 python3 - "$results" "$machine" "$versions" "$runs" "$concurrent_runs" "$pool" "$work" "$baseline" "$baseline_label" \
   "${samples[cold-kiln]:-}" "${samples[cold-plain]:-}" "${samples[warm-kiln]:-}" "${samples[warm-plain]:-}" \
-  "${samples[par-1]:-}" "${samples[par-2]:-}" "${samples[cpu-1]:-}" "${samples[cpu-2]:-}" <<'PY'
+  "${samples[par-1]:-}" "${samples[par-2]:-}" "${samples[cpu-1]:-}" "${samples[cpu-2]:-}" \
+  "${samples[cpu-cold-kiln]:-}" "${samples[cpu-cold-plain]:-}" "${samples[cpu-warm-kiln]:-}" "${samples[cpu-warm-plain]:-}" <<'PY'
 import glob, os, statistics, sys
 out, machine, versions, runs, cruns, pool, work, baseline, label = sys.argv[1:10]
-cold_k, cold_p, warm_k, warm_p, par1, par2, cpu1, cpu2 = ([float(x) for x in a.split()] for a in sys.argv[10:18])
+cold_k, cold_p, warm_k, warm_p, par1, par2, cpu1, cpu2, ccold_k, ccold_p, cwarm_k, cwarm_p = (
+    [float(x) for x in a.split()] for a in sys.argv[10:22])
 sandbox_cost = baseline == "unsandboxed"
 cold_goal, warm_goal = ("≤ 1.05×", "≤ 1.05×") if sandbox_cost else ("≤ 1.05×", "≤ 0.35×")
 def fmt(xs): return f"{statistics.median(xs):.1f} s ({min(xs):.1f}–{max(xs):.1f})" if xs else "–"
@@ -322,6 +337,16 @@ lines = [
     f"| cold ({runs} runs) | {fmt(cold_k)} | {fmt(cold_p)} | **{ratio(cold_k, cold_p)}** ({paired(cold_k, cold_p)}) | {cold_goal} |",
     f"| warm: next commit, one library changed ({runs} runs) | {fmt(warm_k)} | {fmt(warm_p)} | **{ratio(warm_k, warm_p)}** ({paired(warm_k, warm_p)}) | {warm_goal} |",
 ]
+if ccold_k and ccold_p and cwarm_k and cwarm_p:
+    lines += [
+        "",
+        "CPU time of each build (the worker and every process it waited for; load disturbs it far less than wall time):",
+        "",
+        f"| build | kiln, sandbox on | {label} | on ÷ off (per-run pairs) |",
+        "| --- | ---: | ---: | ---: |",
+        f"| cold | {fmt(ccold_k)} | {fmt(ccold_p)} | **{ratio(ccold_k, ccold_p)}** ({paired(ccold_k, ccold_p)}) |",
+        f"| warm | {fmt(cwarm_k)} | {fmt(cwarm_p)} | **{ratio(cwarm_k, cwarm_p)}** ({paired(cwarm_k, cwarm_p)}) |",
+    ]
 if par1 and par2:
     tp1, tp2 = 8 / statistics.median(par1), 8 / statistics.median(par2)
     lines += [
