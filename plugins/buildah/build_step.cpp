@@ -176,7 +176,7 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
     if (!present.started) return FailureResult(present, "buildah inspect " + image);
     ctx.log("pulling " + image + " before the build, which runs with --pull=never");
     std::vector<std::string> pull = {"pull", "--quiet"};
-    if (!config.tls_verify) pull.push_back("--tls-verify=false");
+    for (std::string& option : RegistryOptions(config)) pull.push_back(std::move(option));
     pull.insert(pull.end(), {"--", image});
     ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
     if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
@@ -344,7 +344,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   if (!build_args.env.empty()) bud.push_back("--omit-history");
   for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
-  if (!config.tls_verify) bud.push_back("--tls-verify=false");
+  for (std::string& option : RegistryOptions(config)) bud.push_back(std::move(option));
 
   std::error_code ec;
   std::vector<std::string> mounts;  // host:target
