@@ -13,6 +13,9 @@
 
 #include "build_arg_passing.hpp"
 #include "build_key.hpp"
+#include "commit_time.hpp"
+#include "label_instruction.hpp"
+#include "layer_cache.hpp"
 #include "buildah_cli.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
@@ -98,7 +101,7 @@ std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>
 std::string ParseRequest(const nlohmann::json& args, BuildRequest& request) {
   std::string error;
   if (!(error = CheckKnownArgs(args, {"context", "dockerfile", "tags", "build_args", "target", "labels",
-                                      "layers", "cache_mounts", "network", "repository", "created"}))
+                                      "layers", "cache_mounts", "network", "repository", "created", "cache"}))
            .empty()) {
     return error;
   }
@@ -137,6 +140,30 @@ fs::path ScratchFile(std::string_view suffix) {
   std::random_device random;
   return fs::temp_directory_path() /
          ("kiln-buildah-" + std::to_string(random()) + "-" + std::to_string(counter++) + std::string(suffix));
+}
+
+/// A scratch file removed when this goes out of scope.
+class RemovedFile {
+ public:
+  explicit RemovedFile(fs::path path) : path_(std::move(path)) {}
+  ~RemovedFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  RemovedFile(const RemovedFile&) = delete;
+  RemovedFile& operator=(const RemovedFile&) = delete;
+
+ private:
+  fs::path path_;
+};
+
+/// Writes `content` to a new scratch file; "" or what failed.
+std::string WriteScratch(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  out.close();
+  if (!out) return "cannot write " + path.string();
+  return {};
 }
 
 std::string Trimmed(std::string text) {
@@ -186,6 +213,11 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
     (*ids)[image] = *id;
   }
   return StepResult::Ok();
+}
+
+std::string JobCommit(const nlohmann::json& job) {
+  auto it = job.is_object() ? job.find("commit") : job.end();
+  return it != job.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 constexpr std::string_view kCreatedLabel = "org.opencontainers.image.created";
@@ -325,14 +357,22 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::vector<std::string> references;
   for (const std::string& tag : tags) references.push_back(repository + ":" + tag);
 
-  std::map<std::string, std::string> labels = OciLabelsForJob(ctx.job(), std::chrono::system_clock::now());
-  // A fixed `created` (the commit's time) keeps an unchanged build's labels, and so its
-  // last layer, cached; the build's own time makes every build commit a new image.
+  // The commit's time, not the build's, dates the image (SOURCE_DATE_EPOCH): one commit,
+  // one image digest on any worker, and an unchanged rebuild entirely from the cache.
+  std::string no_commit_time;
+  const std::optional<std::int64_t> commit_time =
+      CommitTime(dockerfile.context, ctx.workspace(), JobCommit(ctx.job()), ctx, no_commit_time);
+  std::map<std::string, std::string> labels = OciLabelsForJob(
+      ctx.job(), commit_time ? std::chrono::system_clock::time_point(std::chrono::seconds(*commit_time))
+                             : std::chrono::system_clock::now());
+  if (!commit_time) ctx.log("dating the image with the build's time: " + no_commit_time);
   if (!request.created.empty()) labels[std::string(kCreatedLabel)] = request.created;
   for (const auto& [name, value] : request.labels) labels[name] = value;
 
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
   bud.push_back(request.layers ? "--layers" : "--layers=false");
+  // The image's config, history and every file of the layers it commits get this time.
+  if (commit_time) bud.insert(bud.end(), {"--timestamp", std::to_string(*commit_time)});
   if (!request.target.empty()) bud.insert(bud.end(), {"--target", request.target});
   BuildArgPassing build_args;
   if (std::string refused = PassBuildArgs(request.build_args, is_secret, build_args); !refused.empty()) {
@@ -342,7 +382,6 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   // buildah records the build args a RUN step saw in the image's history
   // ("|1 TOKEN=value /bin/sh -c ..."), which a push publishes: no history with a secret.
   if (!build_args.env.empty()) bud.push_back("--omit-history");
-  for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
   for (std::string& option : RegistryOptions(config)) bud.push_back(std::move(option));
 
@@ -363,6 +402,26 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     }
     mounts.push_back(host.string() + ":" + mount.target);
     bud.insert(bud.end(), {"-v", mounts.back()});
+  }
+
+  LayerCache layer_cache;
+  if (std::string bad = ParseLayerCache(args, config, layer_cache); !bad.empty()) {
+    return StepResult::Terminal("buildah.build: " + bad);
+  }
+  if (layer_cache.enabled()) {
+    // Both limits are buildah 1.28's (layer_cache.hpp): said, and the configured cache skipped.
+    std::string unusable;
+    if (!request.layers) {
+      unusable = "it needs layers = true";
+    } else if (config.isolation == "chroot" && !request.host_network) {
+      unusable = "buildah reaches the cache registry during the build, and under chroot isolation only with "
+                 "network = \"host\" (RUN steps would share it)";
+    }
+    if (!unusable.empty() && layer_cache.explicit_) return StepResult::Terminal("buildah.build: cache: " + unusable);
+    if (!unusable.empty()) {
+      ctx.log("not using buildah.layer_cache " + config.layer_cache + ": " + unusable);
+      layer_cache = {};
+    }
   }
 
   bool unshare_network = false;
@@ -402,8 +461,27 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
               TagEarlierBuild(config, key, references, repository, dockerfile, store, ctx)) {
         return *reused;
       }
-      bud.insert(bud.end(), {"--label", std::string(kBuildKeyLabel) + "=" + key});
+      labels[std::string(kBuildKeyLabel)] = key;
     }
+  }
+
+  // All labels in one LABEL step of a copy of the Dockerfile (label_instruction.hpp); as
+  // --label options (one step each) only when they cannot be placed there.
+  fs::path labelled = ScratchFile(".Dockerfile");
+  RemovedFile remove_labelled(labelled);
+  if (std::optional<std::string> with_labels = WithLabelInstruction(text.str(), request.target, labels)) {
+    if (std::string failed = WriteScratch(labelled, *with_labels); !failed.empty()) {
+      return StepResult::Terminal("buildah.build: " + failed);
+    }
+    bud[4] = labelled.string();  // "-f" PATH
+  } else {
+    for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
+  }
+
+  if (layer_cache.enabled()) {
+    for (std::string& option : LayerCacheOptions(layer_cache)) bud.push_back(std::move(option));
+    ctx.log("layer cache: from " + (layer_cache.from.empty() ? std::string("-") : layer_cache.from) + ", to " +
+            (layer_cache.to.empty() ? std::string("-") : layer_cache.to));
   }
 
   fs::path iidfile = ScratchFile(".iid");
