@@ -7,7 +7,8 @@
 #      docker-registry (plain HTTP, loopback), a fresh repository each run (every blob sent);
 #   3. layer reuse: worker B, an empty store of its own, builds the image worker A built,
 #      cold against with A's layers in the registry (buildah.layer_cache).
-# Real buildah (chroot, vfs), real docker-registry; needs root, hyperfine, python3.
+# Real buildah (chroot, vfs), real docker-registry; needs root and python3. Commands are
+# timed round by round, interleaved (bench/buildah/paired.py).
 #
 #   bench/buildah/registry.sh BUILD_DIR [RUNS]
 set -euo pipefail
@@ -16,7 +17,6 @@ build_dir=${1:?usage: $0 BUILD_DIR [RUNS]}
 runs=${2:-5}
 driver_bin="$build_dir/bin/buildah_bench_driver"
 cmake --build "$build_dir" --target buildah_bench_driver >/dev/null
-command -v hyperfine >/dev/null || { echo "hyperfine is not installed" >&2; exit 2; }
 command -v docker-registry >/dev/null || { echo "docker-registry is not installed" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/kiln-registry-bench-XXXXXX)
@@ -72,34 +72,36 @@ DOCKERFILE
 
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "== 1. labels: four --label steps vs one LABEL step (warm cache, created changes each build, $runs runs)"
+paired="python3 $(dirname "$0")/paired.py $runs"
+
+echo "== 1. labels: four --label steps vs one LABEL step (warm cache, created changes each build, $runs rounds)"
 labelled="$work/Dockerfile.labelled"
 fixed='--label org.opencontainers.image.revision=9fceb02d0ae598e95dc970b74767f19372d61af8 --label org.opencontainers.image.source=https://example.invalid/acme/shop.git --label io.kiln.build-key=0123'
 $A bud --isolation chroot --layers --pull=never -q -t localhost/bench/app:warm "$ctx" >/dev/null
-hyperfine --runs "$runs" --export-markdown "$work/labels.md" \
-  -n "four --label options (before)" \
-  "$A bud --isolation chroot --layers --pull=never -q --label org.opencontainers.image.created=\$(date +%s%N) $fixed -t localhost/bench/app:l1 $ctx" \
-  -n "one LABEL step (the plugin now)" \
+$paired \
+  "four --label options (before)" \
+  "$A bud --isolation chroot --layers --pull=never -q --label org.opencontainers.image.created=\$(date +%s%N) $fixed -t localhost/bench/app:l1 $ctx" -- \
+  "one LABEL step (the plugin now)" \
   "{ cat $ctx/Dockerfile; echo \"LABEL org.opencontainers.image.created=\$(date +%s%N) org.opencontainers.image.revision=9fceb02d0ae598e95dc970b74767f19372d61af8 org.opencontainers.image.source=https://example.invalid/acme/shop.git io.kiln.build-key=0123\"; } > $labelled && $A bud --isolation chroot --layers --pull=never -q -f $labelled -t localhost/bench/app:l2 $ctx"
-cat "$work/labels.md"
 
-echo "== 2. push: the plugin vs buildah push by hand (a fresh repository each run, $runs runs)"
+echo "== 2. push: the plugin vs buildah push by hand (a fresh repository each run, $runs rounds)"
 $A bud --isolation chroot --layers --pull=never -q -t localhost/bench/app:push "$ctx" >/dev/null
-hyperfine --runs "$runs" --export-markdown "$work/push.md" \
-  -n "buildah push by hand" \
-  "$A push -q --tls-verify=false --retry-delay 500ms localhost/bench/app:push docker://$registry/hand\$(date +%s%N)/app:1" \
-  -n "buildah.push (plugin)" \
+echo "image size: $($A images --format '{{.Size}}' localhost/bench/app:push)"
+$paired \
+  "buildah push by hand" \
+  "$A push -q --tls-verify=false --retry-delay 500ms localhost/bench/app:push docker://$registry/hand\$(date +%s%N)/app:1" -- \
+  "buildah.push (plugin)" \
   "$driver_bin push $work/store-a localhost/bench/app:push $registry/plugin\$(date +%s%N)/app:1"
-cat "$work/push.md"
 
-echo "== 3. layer reuse: worker B (empty store) cold vs with worker A's layers in the registry ($runs runs)"
+echo "== 3. layer reuse: worker B (empty store) cold vs with worker A's layers in the registry ($runs rounds)"
 "$driver_bin" cached "$work/store-a" "$ctx" "$registry/kiln/cache" >/dev/null  # A fills the cache
 empty_b="$B rmi -a -f >/dev/null 2>&1; $B pull -q --tls-verify=false $registry/bench/busybox:latest >/dev/null"
-hyperfine --runs "$runs" --export-markdown "$work/reuse.md" \
-  -n "worker B, cold, no layer cache" --prepare "$empty_b" \
-  "$B bud --isolation chroot --layers --pull=never -q -t localhost/bench/app:b $ctx" \
-  -n "worker B, layer cache from the registry (plugin)" --prepare "$empty_b" \
-  "$driver_bin cached $work/store-b $ctx $registry/kiln/cache"
-cat "$work/reuse.md"
+$paired \
+  "worker B, cold, no layer cache" \
+  "$B bud --isolation chroot --layers --pull=never -q -t localhost/bench/app:b $ctx" "$empty_b" -- \
+  "worker B, layer cache from the registry (plugin)" \
+  "$driver_bin cached $work/store-b $ctx $registry/kiln/cache" "$empty_b" -- \
+  "worker A, warm store (plugin: its own earlier build, one buildah tag)" \
+  "$driver_bin cached $work/store-a $ctx $registry/kiln/cache"
 echo "registry space after the runs: $(du -sh "$work/registry" | cut -f1) ($(find "$work/registry" -path '*blobs*' -name data | wc -l) blobs)"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
