@@ -1,5 +1,8 @@
 #include "build_step.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,14 +16,14 @@
 
 #include "build_arg_passing.hpp"
 #include "build_key.hpp"
-#include "commit_time.hpp"
-#include "label_instruction.hpp"
-#include "layer_cache.hpp"
 #include "buildah_cli.hpp"
+#include "commit_time.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
 #include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
+#include "label_instruction.hpp"
+#include "layer_cache.hpp"
 #include "onbuild_triggers.hpp"
 #include "step_args.hpp"
 
@@ -157,12 +160,19 @@ class RemovedFile {
   fs::path path_;
 };
 
-/// Writes `content` to a new scratch file; "" or what failed.
+/// Writes `content` to a new scratch file (never through a file or link already there);
+/// "" or what failed.
 std::string WriteScratch(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  out.close();
-  if (!out) return "cannot write " + path.string();
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot create " + path.string();
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (written != content.size()) return "cannot write " + path.string();
   return {};
 }
 
@@ -370,6 +380,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   for (const auto& [name, value] : request.labels) labels[name] = value;
 
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
+  constexpr std::size_t kDockerfileArgument = 4;  // replaced by the copy with the labels, below
   bud.push_back(request.layers ? "--layers" : "--layers=false");
   // The image's config, history and every file of the layers it commits get this time.
   if (commit_time) bud.insert(bud.end(), {"--timestamp", std::to_string(*commit_time)});
@@ -473,7 +484,7 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     if (std::string failed = WriteScratch(labelled, *with_labels); !failed.empty()) {
       return StepResult::Terminal("buildah.build: " + failed);
     }
-    bud[4] = labelled.string();  // "-f" PATH
+    bud[kDockerfileArgument] = labelled.string();
   } else {
     for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   }
