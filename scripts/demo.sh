@@ -10,6 +10,10 @@
 #   KILN_DEMO_NO_SETUP=1   use BUILD_DIR as it is: no install-deps, no build (the ctest does)
 #   KILN_DEMO_DIR=DIR      keep the demo's files in DIR (default: a new /tmp/kiln-demo-XXXXXX)
 #   KILN_DEMO_CLEANUP=1    remove them at the end instead
+#   KILN_DEMO_REGISTRY=local   also start Debian's docker-registry on loopback, push the image
+#                          there with buildah.push (kiln run of a one-step pipeline), pull it
+#                          back into a fresh store and compare the digests
+#   KILN_DEMO_REGISTRY=HOST:PORT   the same to a plain-HTTP registry already running there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
@@ -72,6 +76,7 @@ build:
   build_cache_path: $demo/cache/deps
   workspace_path: $demo/work
 buildah:
+  tls_verify: $([ -n "${KILN_DEMO_REGISTRY:-}" ] && echo false || echo true)
   root: $demo/images/root
   runroot: $demo/images/runroot
   storage_driver: vfs
@@ -120,4 +125,35 @@ if [ -n "$page" ]; then
 else
   echo "demo: the image's httpd did not answer on port $web_port ($demo/httpd.log)" >&2
   exit 1
+fi
+
+# Optionally, the image to a registry and back.
+if [ -n "${KILN_DEMO_REGISTRY:-}" ]; then
+  registry=$KILN_DEMO_REGISTRY
+  if [ "$registry" = local ]; then
+    registry_port=$(free_port)
+    registry="127.0.0.1:$registry_port"
+    printf 'version: 0.1\nlog: { level: error }\nstorage: { filesystem: { rootdirectory: %s } }\nhttp: { addr: %s }\n' \
+      "$demo/registry" "$registry" >"$demo/registry.yml"
+    docker-registry serve "$demo/registry.yml" >"$demo/registry.log" 2>&1 & pids+=($!)
+    wait_port "$registry_port" || { echo "demo: docker-registry did not start ($demo/registry.log)" >&2; exit 1; }
+  fi
+  destination="$registry/demo/shop:${commit:0:12}"
+  cat >"$demo/push.lua" <<LUA
+-- The demo's push: the image the job built, to the demo's registry.
+kiln.step("push", { retry = { attempts = 3, initial = "1s" } }, function()
+  return buildah.push { image = "$image", destination = "$destination" }
+end)
+LUA
+  echo
+  echo "== pushing $image to $destination (buildah.push, kiln run)"
+  "$kiln" run "$url" --pipeline "$demo/push.lua" --config "$demo/config.yaml" --commit "$commit" --branch main ||
+    { echo "demo: the push failed" >&2; exit 1; }
+  pulled=(--root "$demo/pulled/root" --runroot "$demo/pulled/runroot" --storage-driver vfs)
+  buildah "${pulled[@]}" pull -q --tls-verify=false "$destination" >/dev/null
+  pushed_digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$destination")
+  pulled_digest=$(buildah "${pulled[@]}" inspect --type image --format '{{.FromImageDigest}}' "$destination")
+  buildah "${pulled[@]}" rmi -a -f >/dev/null 2>&1 || true
+  echo "  in the registry: $pushed_digest; pulled back into a fresh store: $pulled_digest"
+  [ "$pushed_digest" = "$pulled_digest" ] || { echo "demo: the digests differ" >&2; exit 1; }
 fi

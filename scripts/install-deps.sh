@@ -17,6 +17,9 @@ packages=(
   libcpp-httplib-dev prometheus-cpp-dev libssl-dev
   # the real parts the engine drives and the tests start
   nats-server buildah busybox-static
+  # a real registry for the push and layer-cache tests (tests/support/local_registry):
+  # distribution 2.8, htpasswd (bcrypt) for its basic auth, skopeo to read what it holds
+  docker-registry apache2-utils skopeo
   # the job sandbox: every process a job starts runs in bubblewrap; slirp4netns gives a
   # step that asks for "egress" outbound network without the host's loopback
   bubblewrap slirp4netns

@@ -1,5 +1,8 @@
 #include "build_step.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -14,11 +17,14 @@
 #include "build_arg_passing.hpp"
 #include "build_key.hpp"
 #include "buildah_cli.hpp"
+#include "commit_time.hpp"
 #include "dockerfile.hpp"
 #include "image_naming.hpp"
 #include "image_store_index.hpp"
 #include "kiln/dependency_caches.hpp"
 #include "kiln/repository_area.hpp"
+#include "label_instruction.hpp"
+#include "layer_cache.hpp"
 #include "onbuild_triggers.hpp"
 #include "step_args.hpp"
 
@@ -100,7 +106,7 @@ std::string ParseCacheMounts(const nlohmann::json& args, std::vector<CacheMount>
 std::string ParseRequest(const nlohmann::json& args, BuildRequest& request) {
   std::string error;
   if (!(error = CheckKnownArgs(args, {"context", "dockerfile", "tags", "build_args", "target", "labels",
-                                      "layers", "cache_mounts", "network", "repository", "created"}))
+                                      "layers", "cache_mounts", "network", "repository", "created", "cache"}))
            .empty()) {
     return error;
   }
@@ -141,6 +147,37 @@ fs::path ScratchFile(std::string_view suffix) {
          ("kiln-buildah-" + std::to_string(random()) + "-" + std::to_string(counter++) + std::string(suffix));
 }
 
+/// A scratch file removed when this goes out of scope.
+class RemovedFile {
+ public:
+  explicit RemovedFile(fs::path path) : path_(std::move(path)) {}
+  ~RemovedFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  RemovedFile(const RemovedFile&) = delete;
+  RemovedFile& operator=(const RemovedFile&) = delete;
+
+ private:
+  fs::path path_;
+};
+
+/// Writes `content` to a new scratch file (never through a file or link already there);
+/// "" or what failed.
+std::string WriteScratch(const fs::path& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot create " + path.string();
+  std::size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n <= 0) break;
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  if (written != content.size()) return "cannot write " + path.string();
+  return {};
+}
+
 std::string Trimmed(std::string text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   auto begin = text.find_first_not_of(" \t\r\n");
@@ -178,7 +215,7 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
     if (!present.started) return FailureResult(present, "buildah inspect " + image);
     ctx.log("pulling " + image + " before the build, which runs with --pull=never");
     std::vector<std::string> pull = {"pull", "--quiet"};
-    if (!config.tls_verify) pull.push_back("--tls-verify=false");
+    for (std::string& option : RegistryOptions(config)) pull.push_back(std::move(option));
     pull.insert(pull.end(), {"--", image});
     ProcessResult pulled = RunLogged(ctx, BuildahArgv(config, pull));
     if (!pulled.ok()) return FailureResult(pulled, "buildah pull " + image);
@@ -188,6 +225,11 @@ StepResult PrefetchImages(const BuildahConfig& config, const std::vector<std::st
     (*ids)[image] = *id;
   }
   return StepResult::Ok();
+}
+
+std::string JobCommit(const nlohmann::json& job) {
+  auto it = job.is_object() ? job.find("commit") : job.end();
+  return it != job.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 constexpr std::string_view kCreatedLabel = "org.opencontainers.image.created";
@@ -327,14 +369,23 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   std::vector<std::string> references;
   for (const std::string& tag : tags) references.push_back(repository + ":" + tag);
 
-  std::map<std::string, std::string> labels = OciLabelsForJob(ctx.job(), std::chrono::system_clock::now());
-  // A fixed `created` (the commit's time) keeps an unchanged build's labels, and so its
-  // last layer, cached; the build's own time makes every build commit a new image.
+  // The commit's time, not the build's, dates the image (SOURCE_DATE_EPOCH): one commit,
+  // one image digest on any worker, and an unchanged rebuild entirely from the cache.
+  std::string no_commit_time;
+  const std::optional<std::int64_t> commit_time =
+      CommitTime(dockerfile.context, ctx.workspace(), JobCommit(ctx.job()), ctx, no_commit_time);
+  std::map<std::string, std::string> labels = OciLabelsForJob(
+      ctx.job(), commit_time ? std::chrono::system_clock::time_point(std::chrono::seconds(*commit_time))
+                             : std::chrono::system_clock::now());
+  if (!commit_time) ctx.log("dating the image with the build's time: " + no_commit_time);
   if (!request.created.empty()) labels[std::string(kCreatedLabel)] = request.created;
   for (const auto& [name, value] : request.labels) labels[name] = value;
 
   std::vector<std::string> bud = {"bud", "--isolation", config.isolation, "-f", dockerfile.path.string()};
+  constexpr std::size_t kDockerfileArgument = 4;  // replaced by the copy with the labels, below
   bud.push_back(request.layers ? "--layers" : "--layers=false");
+  // The image's config, history and every file of the layers it commits get this time.
+  if (commit_time) bud.insert(bud.end(), {"--timestamp", std::to_string(*commit_time)});
   if (!request.target.empty()) bud.insert(bud.end(), {"--target", request.target});
   BuildArgPassing build_args;
   if (std::string refused = PassBuildArgs(request.build_args, is_secret, build_args); !refused.empty()) {
@@ -344,9 +395,8 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
   // buildah records the build args a RUN step saw in the image's history
   // ("|1 TOKEN=value /bin/sh -c ..."), which a push publishes: no history with a secret.
   if (!build_args.env.empty()) bud.push_back("--omit-history");
-  for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
   for (const std::string& reference : references) bud.insert(bud.end(), {"-t", reference});
-  if (!config.tls_verify) bud.push_back("--tls-verify=false");
+  for (std::string& option : RegistryOptions(config)) bud.push_back(std::move(option));
 
   std::error_code ec;
   std::vector<std::string> mounts;  // host:target
@@ -376,6 +426,26 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
     }
     mounts.push_back(host.string() + ":" + mount.target);
     bud.insert(bud.end(), {"-v", mounts.back()});
+  }
+
+  LayerCache layer_cache;
+  if (std::string bad = ParseLayerCache(args, config, layer_cache); !bad.empty()) {
+    return StepResult::Terminal("buildah.build: " + bad);
+  }
+  if (layer_cache.enabled()) {
+    // Both limits are buildah 1.28's (layer_cache.hpp): said, and the configured cache skipped.
+    std::string unusable;
+    if (!request.layers) {
+      unusable = "it needs layers = true";
+    } else if (config.isolation == "chroot" && !request.host_network) {
+      unusable = "buildah reaches the cache registry during the build, and under chroot isolation only with "
+                 "network = \"host\" (RUN steps would share it)";
+    }
+    if (!unusable.empty() && layer_cache.explicit_) return StepResult::Terminal("buildah.build: cache: " + unusable);
+    if (!unusable.empty()) {
+      ctx.log("not using buildah.layer_cache " + config.layer_cache + ": " + unusable);
+      layer_cache = {};
+    }
   }
 
   bool unshare_network = false;
@@ -415,8 +485,27 @@ StepResult RunBuild(const BuildahConfig& config, const nlohmann::json& args, Ste
               TagEarlierBuild(config, key, references, repository, dockerfile, store, ctx)) {
         return *reused;
       }
-      bud.insert(bud.end(), {"--label", std::string(kBuildKeyLabel) + "=" + key});
+      labels[std::string(kBuildKeyLabel)] = key;
     }
+  }
+
+  // All labels in one LABEL step of a copy of the Dockerfile (label_instruction.hpp); as
+  // --label options (one step each) only when they cannot be placed there.
+  fs::path labelled = ScratchFile(".Dockerfile");
+  RemovedFile remove_labelled(labelled);
+  if (std::optional<std::string> with_labels = WithLabelInstruction(text.str(), request.target, labels)) {
+    if (std::string failed = WriteScratch(labelled, *with_labels); !failed.empty()) {
+      return StepResult::Terminal("buildah.build: " + failed);
+    }
+    bud[kDockerfileArgument] = labelled.string();
+  } else {
+    for (const auto& [name, value] : labels) bud.insert(bud.end(), {"--label", name + "=" + value});
+  }
+
+  if (layer_cache.enabled()) {
+    for (std::string& option : LayerCacheOptions(layer_cache)) bud.push_back(std::move(option));
+    ctx.log("layer cache: from " + (layer_cache.from.empty() ? std::string("-") : layer_cache.from) + ", to " +
+            (layer_cache.to.empty() ? std::string("-") : layer_cache.to));
   }
 
   fs::path iidfile = ScratchFile(".iid");

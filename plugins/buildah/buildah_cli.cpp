@@ -31,6 +31,13 @@ std::vector<std::string> BuildahArgv(const BuildahConfig& config, std::vector<st
   return argv;
 }
 
+std::vector<std::string> RegistryOptions(const BuildahConfig& config) {
+  std::vector<std::string> options;
+  if (!config.tls_verify) options.push_back("--tls-verify=false");
+  if (!config.cert_dir.empty()) options.insert(options.end(), {"--cert-dir", config.cert_dir});
+  return options;
+}
+
 ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv, std::map<std::string, std::string> env) {
   ProcessSpec spec;
   spec.argv = std::move(argv);

@@ -26,6 +26,10 @@ namespace kiln::buildah {
 /// `buildah --root R --runroot RR --storage-driver D` followed by `command`.
 std::vector<std::string> BuildahArgv(const BuildahConfig& config, std::vector<std::string> command);
 
+/// The options of every buildah command that talks to a registry (pull, push, bud):
+/// `--tls-verify=false` and `--cert-dir DIR` as configured.
+std::vector<std::string> RegistryOptions(const BuildahConfig& config);
+
 /// Runs argv through the context as the worker, output logged, with a tail kept for error
 /// messages. `env` is added to the child's environment (secret build args).
 ProcessResult RunLogged(StepContext& ctx, std::vector<std::string> argv,

@@ -22,7 +22,7 @@ std::string ReadString(const nlohmann::json& section, std::string_view key, std:
 
 std::string ReadAbsolutePath(const nlohmann::json& section, std::string_view key, std::string& out) {
   if (auto error = ReadString(section, key, out); !error.empty()) return error;
-  if (out.front() != '/') return Key(key) + ": must be an absolute path, got '" + out + "'";
+  if (!out.empty() && out.front() != '/') return Key(key) + ": must be an absolute path, got '" + out + "'";
   return {};
 }
 
@@ -46,9 +46,9 @@ std::string ParseBuildahConfig(const nlohmann::json& section, BuildahConfig& out
   }
   if (!section.is_object()) return "buildah: must be a mapping, got " + section.dump();
 
-  static constexpr std::array<std::string_view, 8> kKnown = {
+  static constexpr std::array<std::string_view, 10> kKnown = {
       "binary", "root", "runroot", "storage_driver", "isolation", "repository", "tls_verify",
-      "unshare"};
+      "unshare", "cert_dir", "layer_cache"};
   for (const auto& [key, value] : section.items()) {
     if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
       return Key(key) + ": unknown key";
@@ -73,6 +73,12 @@ std::string ParseBuildahConfig(const nlohmann::json& section, BuildahConfig& out
   }
   if (!(error = ReadString(section, "repository", config.repository)).empty()) return error;
   if (!(error = ReadString(section, "unshare", config.unshare)).empty()) return error;
+  if (!(error = ReadAbsolutePath(section, "cert_dir", config.cert_dir)).empty()) return error;
+  if (!(error = ReadString(section, "layer_cache", config.layer_cache)).empty()) return error;
+  if (!config.layer_cache.empty() && !IsValidRepository(config.layer_cache)) {
+    return Key("layer_cache") + ": must be a registry repository without tag or digest "
+           "(registry.example.com/kiln/cache), got '" + config.layer_cache + "'";
+  }
   if (auto it = section.find("tls_verify"); it != section.end()) {
     if (!it->is_boolean()) return Key("tls_verify") + ": must be true or false, got " + it->dump();
     config.tls_verify = it->get<bool>();

@@ -26,6 +26,13 @@ struct BuildahConfig {
   std::string repository = "localhost/{repo}";
   /// Verify TLS when talking to registries (push, and pulls of FROM images).
   bool tls_verify = true;
+  /// A directory of CA certificates (*.crt) and client keys that registries are checked
+  /// against, passed to buildah as --cert-dir; empty: the system's trust and
+  /// /etc/containers/certs.d.
+  std::string cert_dir;
+  /// The default `cache.from`/`cache.to` of buildah.build: a registry repository
+  /// ("registry.example.com/kiln/cache") holding layers every worker can reuse; empty: none.
+  std::string layer_cache;
   /// The program that runs buildah in a fresh network namespace for a build without
   /// network under chroot isolation (chroot isolation cannot do `--network none` itself).
   std::string unshare = "unshare";

@@ -150,7 +150,7 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
   // buildah 1.28 retries a push 3 times whatever --retry says; keep its pauses short and
   // leave longer backoff to the step's retry policy.
   std::vector<std::string> push = {"push", "--retry-delay", "500ms"};
-  if (!config.tls_verify) push.push_back("--tls-verify=false");
+  for (std::string& option : RegistryOptions(config)) push.push_back(std::move(option));
 
   fs::path authfile;
   if (args.contains("credentials") && !args.at("credentials").is_null()) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "buildah_cli.hpp"
+
 namespace kiln::buildah {
 namespace {
 
@@ -51,11 +53,27 @@ TEST(BuildahConfig, ErrorsNameTheKey) {
       {{{"root", "/a"}, {"runroot", "/a"}}, "buildah.runroot: must differ from buildah.root ('/a')"},
       {{{"repository", "Local Host/{repo}"}}, "buildah.repository: 'Local Host/acme/shop' is not a valid image repository (with {repo} = acme/shop)"},
       {nlohmann::json::array({1}), "buildah: must be a mapping, got [1]"},
+      {{{"cert_dir", "certs"}}, "buildah.cert_dir: must be an absolute path, got 'certs'"},
+      {{{"layer_cache", "r.example.com/cache:v1"}},
+       "buildah.layer_cache: must be a registry repository without tag or digest (registry.example.com/kiln/cache), "
+       "got 'r.example.com/cache:v1'"},
   };
   for (const auto& bad : cases) {
     BuildahConfig config;
     EXPECT_EQ(ParseBuildahConfig(bad.section, config), bad.expected) << bad.section.dump();
   }
+}
+
+TEST(BuildahConfig, RegistryKeys) {
+  BuildahConfig config;
+  ASSERT_EQ(ParseBuildahConfig({{"cert_dir", "/etc/kiln/registry-ca"}, {"layer_cache", "registry.internal:5000/kiln/cache"}},
+                               config),
+            "");
+  EXPECT_EQ(config.cert_dir, "/etc/kiln/registry-ca");
+  EXPECT_EQ(config.layer_cache, "registry.internal:5000/kiln/cache");
+  EXPECT_EQ(RegistryOptions(config), (std::vector<std::string>{"--cert-dir", "/etc/kiln/registry-ca"}));
+  config.tls_verify = false;
+  EXPECT_EQ(RegistryOptions(config), (std::vector<std::string>{"--tls-verify=false", "--cert-dir", "/etc/kiln/registry-ca"}));
 }
 
 TEST(BuildahConfig, ARejectedSectionLeavesTheOutputUntouched) {
