@@ -36,6 +36,22 @@ std::string Tail(const std::string& text, std::size_t bytes) {
   return text.size() <= bytes ? text : text.substr(text.size() - bytes);
 }
 
+/// Corepack's output without its JavaScript stack ("    at fetch (...)"): what it says.
+std::string WithoutStack(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.find_first_not_of(' ') == std::string::npos || line.compare(line.find_first_not_of(' '), 3, "at ") != 0) {
+      out += line + "\n";
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 fs::path CorepackHome(const fs::path& npm_area) { return npm_area / "corepack"; }
@@ -115,7 +131,7 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
   if (!fetched.started) return StepResult::Terminal("cannot run `corepack install`: " + fetched.error);
   if (fetched.cancelled || fetched.timed_out) return StepResult::Terminal("`corepack install` was stopped");
   if (!fetched.ok()) {
-    const std::string& text = fetched.output_tail;
+    const std::string text = WithoutStack(fetched.output_tail);
     const std::string what = "package.json's packageManager " + p.spec + " cannot be had from " + registry;
     if (text.find("HTTP 404") != std::string::npos || text.find("HTTP 410") != std::string::npos) {
       return StepResult::Terminal(what + ": the registry has no " + p.name + " " + p.version + "\n" + Tail(text, 2000));
