@@ -71,8 +71,6 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
   const fs::path home = CorepackHome(npm_area);
   const fs::path shims = home / "bin";
   std::error_code ec;
-  fs::create_directories(shims, ec);
-  if (ec) return StepResult::Retryable("cannot create " + shims.string() + ": " + ec.message());
 
   auto& out = setup->env;
   out["COREPACK_HOME"] = home.string();
@@ -98,6 +96,18 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
 
   std::map<std::string, std::string> run_env = env;
   for (const auto& [key, value] : out) run_env[key] = value;
+  // COREPACK_HOME is written by the job's processes, which may have left a link there: it is
+  // made by a sandboxed process, as they are, never by the worker following that link.
+  ProcessSpec mkdir;
+  mkdir.argv = {"mkdir", "-p", shims.string()};
+  mkdir.cwd = dir.string();
+  mkdir.mounts = mounts;
+  mkdir.log_output = false;
+  ProcessResult made = ctx.run(mkdir);
+  if (!made.ok()) {
+    return StepResult::Terminal("cannot create " + shims.string() + ": " +
+                                (made.started ? Tail(made.output_tail, 1000) : made.error));
+  }
   // The shims (links to Corepack's own scripts) are made again each time: a job's processes
   // can write this directory, and what they left there is not run as the package manager.
   ProcessSpec enable;
