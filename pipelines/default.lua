@@ -1,6 +1,6 @@
 -- The pipeline for a repository that has none of its own: sync the commit, build with NX
--- when the repository is an NX workspace (its node_modules restored from and saved to the
--- cache plugin's keyed store when it has a package-lock.json), build an image when it has a
+-- when the repository is an NX workspace (its installed dependencies restored from and saved
+-- to the cache plugin's keyed store when it has a lockfile), build an image when it has a
 -- Dockerfile. Each phase needs its plugin (`kiln plugins` lists them).
 
 kiln.defaults { retry = { attempts = 3, backoff = "exponential", initial = "2s", max = "30s", jitter = 0.2 } }
@@ -14,17 +14,29 @@ end)
 local dockerfile = kiln.exists(src.path .. "/Dockerfile") or kiln.exists(src.path .. "/Containerfile")
 
 if kiln.exists(src.path .. "/nx.json") then
-  -- node_modules is kept by the cache plugin, one entry per lockfile: with NX's own cache
-  -- (kept by the nx plugin) it is what makes the next commit's build fast, since `npm ci`
+  -- The job's env (`kiln run --env`, the job message's `env`) reaches the install and NX:
+  -- CYPRESS_INSTALL_BINARY=0, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 and the like.
+  local env = {}
+  for name, value in pairs(job.env or {}) do env[name] = value end
+
+  -- The installed dependencies are kept by the cache plugin, one entry per lockfile, package
+  -- manager and version (package.json's packageManager) and linker: with NX's own cache (kept
+  -- by the nx plugin) it is what makes the next commit's build fast, since the install
   -- otherwise takes most of it. nx.build does not install again when the restored
-  -- node_modules came from this very lockfile.
-  local modules = nil
-  if kiln.exists(src.path .. "/package-lock.json") then
-    modules = kiln.step("restore node_modules", function()
-      local lockfile = cache.hash { files = { src.path .. "/package-lock.json" } }
-      local key = "node-modules-" .. lockfile.hash
-      local restored = cache.restore { key = key, paths = { src.path .. "/node_modules" } }
-      return { key = key, hit = restored.hit }
+  -- node_modules came from this very lockfile. node_modules is the root's and every
+  -- workspace package's (pnpm links each package's own); with yarn's Plug'n'Play, .pnp.cjs
+  -- and .yarn/cache instead.
+  local pm = kiln.step("package manager", function() return nx.package_manager { dir = src.path } end)
+  local deps = nil
+  if pm.lockfile ~= "" then
+    deps = kiln.step("restore dependencies", function()
+      local files, paths = {}, {}
+      for i, file in ipairs(pm.key_files) do files[i] = src.path .. "/" .. file end
+      for i, path in ipairs(pm.paths) do paths[i] = src.path .. "/" .. path end
+      local version = pm.pinned and pm.version or "unpinned"
+      local key = "deps-" .. pm.name .. "-" .. version .. "-" .. pm.linker .. "-" .. cache.hash { files = files }.hash
+      local restored = cache.restore { key = key, paths = paths }
+      return { key = key, paths = paths, hit = restored.hit }
     end)
   end
   kiln.step("nx build", { timeout = "30m" }, function()
@@ -33,11 +45,11 @@ if kiln.exists(src.path .. "/nx.json") then
     -- unchanged ones coming from NX's cache.
     local before = (not dockerfile) and job.before or nil
     if before == nil or before == "" or before:match("^0+$") then before = nil end
-    return nx.build { dir = src.path, targets = { "build" }, base = before, head = before and job.commit or nil }
+    return nx.build { dir = src.path, targets = { "build" }, base = before, head = before and job.commit or nil, env = env }
   end)
-  if modules and modules.hit ~= "exact" then
-    kiln.step("save node_modules", function()
-      return cache.save { key = modules.key, paths = { src.path .. "/node_modules" } }
+  if deps and deps.hit ~= "exact" then
+    kiln.step("save dependencies", function()
+      return cache.save { key = deps.key, paths = deps.paths }
     end)
   end
 end

@@ -50,3 +50,12 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all packages present"
 fi
+
+# Corepack (the nx plugin runs yarn and pnpm, and the version package.json's packageManager
+# pins, through it): shipped with Node.js from nodejs.org and nodesource, not with Debian 12's.
+if ! command -v corepack >/dev/null 2>&1; then
+  echo "install-deps: installing corepack (npm)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd npm install -g --no-audit --no-fund corepack
+fi

@@ -187,10 +187,19 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   }
   ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " +
           cache.build_cache.string() + ", NX's cache under " + cache.nx_cache().string());
-  const auto env = NxEnvironment(cache, areas, args.env);
+  auto env = NxEnvironment(cache, areas, args.env);
   const std::vector<SandboxMount> mounts = SandboxMountsFor(cache, areas);
+  // The package manager package.json pins (through Corepack), for the install and for NX's
+  // tasks, which may call it.
+  PackageManagerSetup setup;
+  StepResult ready = SetUpPackageManager(ctx, dir, DetectPackageManager(dir).name, cache.npm_area(), env, mounts, &setup);
+  if (!ready.ok()) {
+    ready.message = kStep + ready.message;
+    return ready;
+  }
+  for (const auto& [key, value] : setup.env) env[key] = value;
 
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env, mounts);
+  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env, mounts, setup);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;
@@ -288,6 +297,8 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
                             {"languages", languages_json},
                             {"command", command},
                             {"package_manager", installed.outputs.value("package_manager", "npm")},
+                            {"package_manager_version", installed.outputs.value("package_manager_version", "")},
+                            {"package_manager_downloaded", installed.outputs.value("package_manager_downloaded", false)},
                             {"installed", installed.outputs.value("installed", false)}};
   return StepResult::Ok(std::move(outputs));
 }

@@ -76,6 +76,32 @@ PackageManager DetectPackageManager(const fs::path& dir) {
   return {"npm", {}, {"npm", "install", "--no-audit", "--no-fund"}, modules / ".package-lock.json"};
 }
 
+PackageManager DetectPackageManager(const fs::path& dir, const std::optional<PackageManagerPin>& pin) {
+  PackageManager by_lockfile = DetectPackageManager(dir);
+  if (!pin) return by_lockfile;
+  const fs::path modules = dir / "node_modules";
+  if (pin->name == "pnpm") {
+    fs::path lockfile = Exists(dir / "pnpm-lock.yaml") ? dir / "pnpm-lock.yaml" : fs::path{};
+    return {"pnpm", lockfile,
+            lockfile.empty() ? std::vector<std::string>{"pnpm", "install"}
+                             : std::vector<std::string>{"pnpm", "install", "--frozen-lockfile"},
+            modules / ".modules.yaml"};
+  }
+  if (pin->name == "yarn") {
+    fs::path lockfile = Exists(dir / "yarn.lock") ? dir / "yarn.lock" : fs::path{};
+    if (pin->version.rfind("1.", 0) == 0) {
+      return {"yarn", lockfile, {"yarn", "install", lockfile.empty() ? "--non-interactive" : "--frozen-lockfile"},
+              modules / ".yarn-integrity"};
+    }
+    return {"yarn", lockfile,
+            lockfile.empty() ? std::vector<std::string>{"yarn", "install"}
+                             : std::vector<std::string>{"yarn", "install", "--immutable"},
+            modules / ".yarn-state.yml"};
+  }
+  if (by_lockfile.name == "npm") return by_lockfile;  // npm pinned: npm ci, through Corepack's shim
+  return {"npm", {}, {"npm", "install", "--no-audit", "--no-fund"}, modules / ".package-lock.json"};
+}
+
 bool LooksLikeNetworkFailure(const std::string& output) {
   static constexpr std::array<std::string_view, 14> kMarkers = {
       "ECONNREFUSED", "ECONNRESET",   "ETIMEDOUT",          "ESOCKETTIMEDOUT", "ENOTFOUND",
@@ -95,9 +121,13 @@ bool LooksLikeNetworkFailure(const std::string& output) {
 }
 
 StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mode, const fs::path& npm_area,
-                           const std::map<std::string, std::string>& env, const std::vector<SandboxMount>& mounts) {
-  const PackageManager pm = DetectPackageManager(dir);
-  nlohmann::json outputs = {{"installed", false}, {"package_manager", pm.name}};
+                           const std::map<std::string, std::string>& env, const std::vector<SandboxMount>& mounts,
+                           const PackageManagerSetup& setup) {
+  const PackageManager pm = DetectPackageManager(dir, setup.pin);
+  nlohmann::json outputs = {{"installed", false},
+                             {"package_manager", pm.name},
+                             {"package_manager_version", setup.pin ? setup.pin->version : ""},
+                             {"package_manager_downloaded", setup.downloaded}};
   if (mode == InstallMode::none) return StepResult::Ok(outputs);
   if (mode == InstallMode::ci && pm.lockfile.empty()) {
     return StepResult::Terminal("install = 'ci' needs a lockfile, and " + dir.string() +
@@ -122,6 +152,9 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
   spec.env["npm_config_cache"] = npm_cache.string();
   spec.env["npm_config_store_dir"] = (npm_area / "pnpm-store").string();
   spec.env["YARN_CACHE_FOLDER"] = (npm_area / "yarn").string();
+  // yarn 2 and later keep their global cache (enableGlobalCache, yarn 4's default) there.
+  if (!env.count("YARN_GLOBAL_FOLDER")) spec.env["YARN_GLOBAL_FOLDER"] = (npm_area / "yarn-berry").string();
+  if (!env.count("YARN_ENABLE_TELEMETRY")) spec.env["YARN_ENABLE_TELEMETRY"] = "0";
   spec.env["npm_config_update_notifier"] = "false";
   spec.env["npm_config_progress"] = "false";
   spec.tail_bytes = 64 * 1024;

@@ -8,6 +8,7 @@
 
 #include "kiln/process.hpp"
 #include "kiln/step_result.hpp"
+#include "corepack_setup.hpp"
 #include "nx_config.hpp"
 
 namespace kiln {
@@ -32,16 +33,22 @@ struct PackageManager {
 /// with .yarnrc.yml, else --frozen-lockfile); bun.lock(b) → bun. npm without a lockfile.
 PackageManager DetectPackageManager(const std::filesystem::path& dir);
 
+/// With package.json's packageManager pinned: that manager, its own lockfile when the
+/// workspace has one, and its frozen install for that version (yarn 1: --frozen-lockfile,
+/// yarn 2 and later: --immutable). Without a pin: DetectPackageManager(dir).
+PackageManager DetectPackageManager(const std::filesystem::path& dir, const std::optional<PackageManagerPin>& pin);
+
 /// True when the install's output says it failed on the network (npm's ECONNREFUSED,
 /// ETIMEDOUT, ENOTFOUND, EAI_AGAIN, ECONNRESET, a 5xx from the registry, ...): worth a retry.
 bool LooksLikeNetworkFailure(const std::string& output);
 
-/// Installs the workspace's packages per `mode`, with the package manager's cache in the
-/// shared npm area (`npm_area`/npm for npm, /yarn, /pnpm-store), `env` on top.
+/// Installs the workspace's packages per `mode` with the package manager `setup` chose (its
+/// env already in `env`), with the package manager's cache in the repository's npm area
+/// (`npm_area`/npm for npm, /yarn and /yarn-berry for yarn, /pnpm-store), `env` on top.
 /// Ok (outputs: {"installed": bool, "package_manager": name}), Retryable on network
 /// failures, Terminal otherwise (no lockfile with mode ci, out-of-sync lockfile, ...).
 StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
                            const std::filesystem::path& npm_area, const std::map<std::string, std::string>& env,
-                           const std::vector<SandboxMount>& mounts);
+                           const std::vector<SandboxMount>& mounts, const PackageManagerSetup& setup);
 
 }  // namespace kiln::nx

@@ -1,10 +1,11 @@
-// The NX phase plugin: nx.build and nx.projects (see build_step.hpp, projects_step.hpp).
+// The NX phase plugin: nx.build, nx.projects and nx.package_manager (see their *_step.hpp).
 #include <mutex>
 #include <shared_mutex>
 
 #include "build_step.hpp"
 #include "kiln/plugin.hpp"
 #include "nx_config.hpp"
+#include "package_manager_step.hpp"
 #include "projects_step.hpp"
 
 namespace kiln::nx {
@@ -13,7 +14,7 @@ class NxPlugin final : public Plugin {
  public:
   std::string_view name() const override { return "nx"; }
   std::string_view version() const override { return "0.1.0"; }
-  std::vector<std::string> steps() const override { return {"build", "projects"}; }
+  std::vector<std::string> steps() const override { return {"build", "projects", "package_manager"}; }
 
   std::string configure(const nlohmann::json& section) override {
     auto parsed = ParseConfig(section);
@@ -32,7 +33,8 @@ class NxPlugin final : public Plugin {
       }
       if (step == "build") return RunBuild(ctx, args, config);
       if (step == "projects") return RunProjects(ctx, args, config);
-      return StepResult::Terminal("nx: no step '" + std::string(step) + "' (steps: build, projects)");
+      if (step == "package_manager") return RunPackageManager(ctx, args);
+      return StepResult::Terminal("nx: no step '" + std::string(step) + "' (steps: build, projects, package_manager)");
     } catch (const std::exception& e) {
       return StepResult::Terminal("nx." + std::string(step) + ": internal error: " + e.what());
     } catch (...) {

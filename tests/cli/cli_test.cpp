@@ -107,6 +107,31 @@ TEST_F(KilnCli, RunSyncsARealRepositoryAndPrintsJsonEvents) {
   EXPECT_TRUE(saw_sync);
 }
 
+TEST_F(KilnCli, RunEnvReachesTheJobsEnv) {
+  // `kiln run --env` fills the job's env as `kiln submit --env` fills the message's.
+  std::string pipeline = Pipeline("env", R"(
+    kiln.step("env", function() return { a = job.env.KILN_A, b = job.env.KILN_B } end)
+  )");
+  Output run = Kiln("run --json --config '" + config_ + "' --env KILN_A=one --env 'KILN_B=two=2' --pipeline '" +
+                    pipeline + "' '" + repo_ + "'");
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  bool saw = false;
+  for (const auto& event : Events(run.out)) {
+    if (event["type"] == "step.finished" && event["step"] == "env") {
+      saw = true;
+      EXPECT_EQ(event["outputs"]["a"], "one");
+      EXPECT_EQ(event["outputs"]["b"], "two=2");
+    }
+  }
+  EXPECT_TRUE(saw) << run.out;
+  Output bad = Kiln("run --config '" + config_ + "' --env NOEQUALS --pipeline '" + pipeline + "' '" + repo_ + "'");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("NOEQUALS"), std::string::npos) << bad.err;
+  Output bad_name = Kiln("run --config '" + config_ + "' --env '1X=y' --pipeline '" + pipeline + "' '" + repo_ + "'");
+  EXPECT_EQ(bad_name.code, 2);
+  EXPECT_NE(bad_name.err.find("1X"), std::string::npos) << bad_name.err;
+}
+
 TEST_F(KilnCli, DefaultPipelineRunsWhenTheRepositoryHasNone) {
   Output run = Kiln("run --json --config '" + config_ + "' '" + repo_ + "'");
   ASSERT_EQ(run.code, 0) << run.out << run.err;

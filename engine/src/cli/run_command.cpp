@@ -5,6 +5,8 @@
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/progress_printer.hpp"
@@ -67,6 +69,7 @@ Result<RemoteRef> LookUpRemote(const std::string& url, const std::string& branch
 void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   struct Options {
     std::string repo, pipeline, commit, branch, before;
+    std::vector<std::string> env;
     bool json = false;
     bool verbose = false;
   };
@@ -77,6 +80,7 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--commit", options->commit, "commit to build (default: the branch's head)");
   cmd->add_option("--branch", options->branch, "branch (default: the remote's HEAD)");
   cmd->add_option("--before", options->before, "the previous commit, for affected builds");
+  cmd->add_option("--env", options->env, "KEY=VALUE for the job's env (repeatable), as kiln submit --env");
   cmd->add_option("--config", global.config_path, "config file (else CONFIG_PATH, else defaults)");
   cmd->add_flag("--json", options->json, "print one JSON event per line");
   cmd->add_flag("-v,--verbose", options->verbose, "log at the configured level (default for run: warnings only)");
@@ -118,6 +122,15 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
       }
       job.commit = remote->commit;
       job.branch = remote->branch;
+    }
+    for (const auto& kv : options->env) {
+      const auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::cerr << "kiln run: --env: expected KEY=VALUE, got '" << kv << "'\n";
+        exit_code = 2;
+        return;
+      }
+      job.env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
     JobRules rules;
     rules.allow_file_urls = true;

@@ -218,6 +218,15 @@ TEST_F(NxBuildTest, InstallFailingOnTheNetworkIsRetryable) {
   EXPECT_NE(result.message.find("npm ci"), std::string::npos) << result.message;
 }
 
+TEST_F(NxBuildTest, AMalformedPackageManagerIsTerminalAndNamesIt) {
+  const fs::path dir = harness_.workspace() / "src";
+  ASSERT_TRUE(CopyFixture(dir, /*with_modules=*/false));
+  WriteFile(dir / "package.json", R"({ "name": "x", "packageManager": "yarn@latest", "devDependencies": { "nx": "21.6.11" } })");
+  auto result = harness_.run(plugin_, "build", {{"dir", dir.string()}, {"env", kNoRegistry}});
+  ASSERT_EQ(result.status, StepResult::Status::terminal) << result.message;
+  EXPECT_NE(result.message.find("packageManager 'yarn@latest'"), std::string::npos) << result.message;
+}
+
 TEST_F(NxBuildTest, InstallNoneWithoutNxIsTerminal) {
   const fs::path dir = harness_.workspace() / "src";
   ASSERT_TRUE(CopyFixture(dir, /*with_modules=*/false));
