@@ -28,6 +28,8 @@ void Accept(HttpServerState* state) {
       return;
     }
     boost::system::error_code addr_ec;
+    // Answers and events are written whole; waiting for more to send only adds latency.
+    socket.set_option(tcp::no_delay(true), addr_ec);
     auto endpoint = socket.remote_endpoint(addr_ec);
     std::string remote = addr_ec ? std::string("?") : endpoint.address().to_string();
     auto admit = state->connections.TryAdd(remote);
