@@ -82,6 +82,16 @@ class RawHttpConnection {
     }
   }
 
+  /// Whatever arrives within `timeout` (a stream without framing, such as Server-Sent Events).
+  std::string ReadRaw(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (Fill(deadline)) {
+    }
+    std::string out = std::move(in_);
+    in_.clear();
+    return out;
+  }
+
   /// True when the peer closes the connection (EOF or reset) within `timeout`.
   bool ClosedByPeer(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
