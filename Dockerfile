@@ -15,7 +15,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev file \
       liblua5.4-dev libnats-dev libgit2-dev libboost-dev libspdlog-dev libfmt-dev \
-      libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev libcpp-httplib-dev prometheus-cpp-dev \
+      libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libssl-dev zlib1g-dev prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -14,7 +14,7 @@ packages=(
   # libraries (see README "Dependencies" for why each is there)
   liblua5.4-dev libnats-dev libgit2-dev libboost-dev libspdlog-dev libfmt-dev
   libyaml-cpp-dev nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev
-  libcpp-httplib-dev prometheus-cpp-dev libssl-dev
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev zlib1g-dev
   # the real parts the engine drives and the tests start
   nats-server buildah busybox-static
   # a real registry for the push and layer-cache tests (tests/support/local_registry):

@@ -10,6 +10,7 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
+using std::chrono::seconds;
 using testing::LoadYaml;
 using testing::MapEnv;
 using testing::TempDir;
@@ -52,6 +53,39 @@ TEST(GatewayConfig, ReadsEveryKeyFromAFileAndTheEnvironment) {
   EXPECT_EQ(g.branch_deletions, "build");
 }
 
+TEST(GatewayConfig, TheHttpLimitsHaveDefaultsAndAreRead) {
+  auto defaults = LoadConfig(std::nullopt, MapEnv());
+  ASSERT_TRUE(defaults.ok()) << defaults.error();
+  const GatewayConfig& d = defaults.value().gateway;
+  EXPECT_EQ(d.max_body, 25u * 1024 * 1024);
+  EXPECT_FALSE(d.allow_compressed_bodies);
+  EXPECT_EQ(d.header_timeout, seconds(10));
+  EXPECT_EQ(d.request_timeout, seconds(60));
+  EXPECT_EQ(d.idle_timeout, seconds(60));
+  EXPECT_EQ(d.max_connections, 1024u);
+  EXPECT_EQ(d.max_connections_per_address, 64u);
+
+  TempDir dir;
+  auto loaded = LoadYaml(dir,
+                         "gateway:\n"
+                         "  max_body: 1MiB\n"
+                         "  allow_compressed_bodies: true\n"
+                         "  header_timeout: 2s\n"
+                         "  request_timeout: 30s\n"
+                         "  idle_timeout: 5s\n"
+                         "  max_connections: 100\n",
+                         {{"GATEWAY_MAX_CONNECTIONS_PER_ADDRESS", "8"}});
+  ASSERT_TRUE(loaded.ok()) << loaded.error();
+  const GatewayConfig& g = loaded.value().gateway;
+  EXPECT_EQ(g.max_body, 1024u * 1024);
+  EXPECT_TRUE(g.allow_compressed_bodies);
+  EXPECT_EQ(g.header_timeout, seconds(2));
+  EXPECT_EQ(g.request_timeout, seconds(30));
+  EXPECT_EQ(g.idle_timeout, seconds(5));
+  EXPECT_EQ(g.max_connections, 100u);
+  EXPECT_EQ(g.max_connections_per_address, 8u);
+}
+
 TEST(GatewayConfig, ADeliveryTtlShorterThanTheDuplicateWindowIsAnError) {
   TempDir dir;
   auto loaded = LoadYaml(dir, "gateway:\n  delivery_ttl: 90s\n");
@@ -75,6 +109,10 @@ TEST(GatewayConfig, BadValuesNameTheirKey) {
            {"gateway:\n  webhook_secret: hunter2\n", "gateway.webhook_secret", "env:"},
            {"gateway:\n  delivery_ttl: soon\n", "gateway.delivery_ttl", "duration"},
            {"gateway:\n  listen: \":8080\"\n", "gateway", "listen"},
+           {"gateway:\n  max_body: 10\n", "gateway.max_body", "at least"},
+           {"gateway:\n  header_timeout: 0s\n", "gateway.header_timeout", "greater than 0"},
+           {"gateway:\n  max_connections: 0\n", "gateway.max_connections", ""},
+           {"gateway:\n  allow_compressed_bodies: maybe\n", "gateway.allow_compressed_bodies", ""},
        }) {
     auto loaded = LoadYaml(dir, c.yaml);
     ASSERT_FALSE(loaded.ok()) << c.yaml;

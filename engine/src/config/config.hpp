@@ -109,6 +109,14 @@ struct GatewayConfig {
   Duration delivery_ttl = std::chrono::hours(7 * 24);  // how long a delivery id is remembered
   std::string tag_pushes = "ignore";        // ignore | build
   std::string branch_deletions = "ignore";  // ignore | build
+  // The HTTP server's limits (http/http_limits.hpp; docs/security.md says what they stop).
+  std::uint64_t max_body = 25ull * 1024 * 1024;  // GitHub caps webhook payloads at 25 MB
+  bool allow_compressed_bodies = false;          // Content-Encoding gzip/deflate: 415 unless true
+  Duration header_timeout = std::chrono::seconds(10);
+  Duration request_timeout = std::chrono::seconds(60);
+  Duration idle_timeout = std::chrono::seconds(60);
+  std::uint64_t max_connections = 1024;
+  std::uint64_t max_connections_per_address = 64;
 };
 
 struct Config {

@@ -271,6 +271,19 @@ std::vector<CoreKey> MakeCoreKeys() {
        [](Config& c, const Input& in) { return SetOneOf(c.gateway.tag_pushes, in, {"ignore", "build"}); }},
       {"gateway", "branch_deletions",
        [](Config& c, const Input& in) { return SetOneOf(c.gateway.branch_deletions, in, {"ignore", "build"}); }},
+      {"gateway", "max_body", [](Config& c, const Input& in) { return SetSize(c.gateway.max_body, in, 1024); }},
+      {"gateway", "allow_compressed_bodies",
+       [](Config& c, const Input& in) { return SetBool(c.gateway.allow_compressed_bodies, in); }},
+      {"gateway", "header_timeout",
+       [](Config& c, const Input& in) { return SetDuration(c.gateway.header_timeout, in, DurationRange::positive); }},
+      {"gateway", "request_timeout",
+       [](Config& c, const Input& in) { return SetDuration(c.gateway.request_timeout, in, DurationRange::positive); }},
+      {"gateway", "idle_timeout",
+       [](Config& c, const Input& in) { return SetDuration(c.gateway.idle_timeout, in, DurationRange::positive); }},
+      {"gateway", "max_connections",
+       [](Config& c, const Input& in) { return SetCount(c.gateway.max_connections, in, 1); }},
+      {"gateway", "max_connections_per_address",
+       [](Config& c, const Input& in) { return SetCount(c.gateway.max_connections_per_address, in, 1); }},
   };
 }
 

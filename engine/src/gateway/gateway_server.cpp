@@ -1,6 +1,5 @@
 #include "gateway/gateway_server.hpp"
 
-#include <httplib.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
@@ -13,12 +12,21 @@ namespace {
 
 constexpr const char* kWebhookPath = "/webhooks/github";
 
-void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
-}
+HttpResponse Reply(int status, const nlohmann::json& body) { return JsonResponse(status, body); }
 
 }  // namespace
+
+HttpLimits GatewayHttpLimits(const GatewayConfig& gw) {
+  HttpLimits limits;
+  limits.max_body = gw.max_body;
+  limits.allow_compressed_bodies = gw.allow_compressed_bodies;
+  limits.header_timeout = gw.header_timeout;
+  limits.request_timeout = gw.request_timeout;
+  limits.idle_timeout = gw.idle_timeout;
+  limits.max_connections = gw.max_connections;
+  limits.max_connections_per_address = gw.max_connections_per_address;
+  return limits;
+}
 
 GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, DeliveryLedger& ledger,
                              std::string webhook_secret, std::string api_token)
@@ -28,70 +36,64 @@ GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, Deliver
       registry_(std::make_unique<prometheus::Registry>()),
       metrics_(*registry_),
       webhooks_(config, conn, ledger, std::move(webhook_secret)),
-      builds_(conn),
-      server_(std::make_unique<httplib::Server>()) {
-  AddRoutes();
+      builds_(conn) {
+  // Runs after every answer, the server's own refusals included: the one place that sees the
+  // 413s of webhooks over gateway.max_body, and where each request is logged.
+  auto observer = [this](const HttpRequest& req, int status) {
+    if (req.path == kWebhookPath && status == 413) metrics_.CountWebhook("too_large");
+    spdlog::debug("gateway: {} {} from {} -> {}", req.method, req.path, req.remote_address, status);
+  };
+  server_ = std::make_unique<HttpServer>(GatewayHttpLimits(config.gateway), Routes(),
+                                         "gateway (gateway.address, gateway.port)", observer);
 }
 
 GatewayServer::~GatewayServer() = default;
 
-void GatewayServer::AddRoutes() {
-  httplib::Server& server = *server_;
-  server.set_payload_max_length(kMaxBody);
-
-  server.Post(kWebhookPath, [this](const httplib::Request& req, httplib::Response& res) {
+HttpRouter GatewayServer::Routes() {
+  HttpRouter router;
+  router.Post(kWebhookPath, [this](const HttpRequest& req) {
     WebhookRequest request;
-    request.event = req.get_header_value("X-GitHub-Event");
-    request.delivery = req.get_header_value("X-GitHub-Delivery");
-    request.signature = req.get_header_value("X-Hub-Signature-256");
-    request.content_type = req.get_header_value("Content-Type");
+    request.event = req.header("X-GitHub-Event");
+    request.delivery = req.header("X-GitHub-Delivery");
+    request.signature = req.header("X-Hub-Signature-256");
+    request.content_type = req.header("Content-Type");
     request.body = req.body;
     WebhookReply reply = webhooks_.Handle(request);
     metrics_.CountWebhook(reply.result);
-    SendJson(res, reply.status, reply.body);
+    return Reply(reply.status, reply.body);
   });
 
-  auto authorized = [this](const httplib::Request& req, httplib::Response& res) {
-    if (BearerTokenMatches(req.get_header_value("Authorization"), api_token_)) return true;
-    res.set_header("WWW-Authenticate", "Bearer");
-    SendJson(res, 401,
-             {{"error", api_token_.empty() ? "no API token is configured (gateway.api_token)"
-                                           : "Authorization: expected 'Bearer <gateway.api_token>'"}});
-    return false;
+  auto refusal = [this](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (BearerTokenMatches(req.header("Authorization"), api_token_)) return std::nullopt;
+    HttpResponse res = JsonError(401, api_token_.empty() ? "no API token is configured (gateway.api_token)"
+                                                         : "Authorization: expected 'Bearer <gateway.api_token>'");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return res;
   };
-  server.Get(R"(/builds/([^/]+))", [this, authorized](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res)) return;
-    ApiReply reply = builds_.Get(req.matches[1].str());
-    SendJson(res, reply.status, reply.body);
+  router.Get("/builds/{}", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.Get(req.params[0]);
+    return Reply(reply.status, reply.body);
   });
-  server.Get("/builds", [this, authorized](const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res)) return;
-    ApiReply reply = builds_.List(req.has_param("limit") ? req.get_param_value("limit") : std::string());
-    SendJson(res, reply.status, reply.body);
+  router.Get("/builds", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.List(req.has_query_param("limit") ? req.query_param("limit") : std::string());
+    return Reply(reply.status, reply.body);
   });
 
-  AddMetricsRoutes(server, *registry_, [this] { return conn_.connected(); }, "NATS is not connected");
-
-  // Runs after every request, handled or not: the one place that sees the 413s the server
-  // answers itself, and where each request is logged.
-  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    if (req.path == kWebhookPath && res.status == 413) metrics_.CountWebhook("too_large");
-    spdlog::debug("gateway: {} {} -> {}", req.method, req.path, res.status);
-  });
+  AddMetricsRoutes(router, *registry_, [this] { return conn_.connected(); }, "NATS is not connected");
+  return router;
 }
 
 Result<bool> GatewayServer::Bind() {
   const GatewayConfig& gw = config_.gateway;
-  if (!server_->bind_to_port(gw.address, gw.port)) {
-    return MakeError("gateway: cannot listen on " + gw.address + ":" + std::to_string(gw.port) +
-                     " (gateway.address, gateway.port): the port is taken or not allowed");
-  }
+  if (auto bound = server_->Bind(gw.address, gw.port); !bound) return bound;
   spdlog::info("gateway: listening on {}:{}", gw.address, gw.port);
   return true;
 }
 
-void GatewayServer::Serve() { server_->listen_after_bind(); }
+void GatewayServer::Serve() { server_->Serve(); }
 
-void GatewayServer::Stop() { server_->stop(); }
+void GatewayServer::Stop() { server_->Stop(); }
 
 }  // namespace kiln

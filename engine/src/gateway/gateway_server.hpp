@@ -1,12 +1,13 @@
-// `kiln gateway`'s HTTP server (cpp-httplib): the routes and nothing else.
-//   POST /webhooks/github   WebhookHandler (bodies over kMaxBody: 413, GitHub's own cap)
+// `kiln gateway`'s HTTP routes, on kiln's HTTP server (http/), with the limits of the
+// gateway config section (gateway.max_body, header_timeout, ...; docs/security.md):
+//   POST /webhooks/github   WebhookHandler (JSON or GitHub's form-encoded payload=)
 //   GET  /builds/{id}       BuildsApi, behind the bearer token (401 without)
 //   GET  /builds?limit=N    BuildsApi, behind the bearer token
 //   GET  /healthz           200 while NATS is connected, else 503
 //   GET  /metrics           the gateway's counters (Prometheus text)
+// Every refusal, the server's own included, has a JSON body {"error": "..."}.
 #pragma once
 
-#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -15,21 +16,20 @@
 #include "gateway/delivery_ledger.hpp"
 #include "gateway/gateway_metrics.hpp"
 #include "gateway/webhook_handler.hpp"
+#include "http/http_server.hpp"
 #include "util/result.hpp"
 
-namespace httplib {
-class Server;
-}
 namespace prometheus {
 class Registry;
 }
 
 namespace kiln {
 
+/// The gateway section's HTTP limits.
+HttpLimits GatewayHttpLimits(const GatewayConfig& gateway);
+
 class GatewayServer {
  public:
-  static constexpr std::size_t kMaxBody = 25 * 1024 * 1024;  // GitHub caps payloads at 25 MB
-
   GatewayServer(const Config& config, NatsConnection& conn, DeliveryLedger& ledger, std::string webhook_secret,
                 std::string api_token);
   ~GatewayServer();
@@ -43,7 +43,7 @@ class GatewayServer {
   void Stop();
 
  private:
-  void AddRoutes();
+  HttpRouter Routes();
 
   const Config& config_;
   NatsConnection& conn_;
@@ -52,7 +52,7 @@ class GatewayServer {
   GatewayMetrics metrics_;
   WebhookHandler webhooks_;
   BuildsApi builds_;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpServer> server_;
 };
 
 }  // namespace kiln

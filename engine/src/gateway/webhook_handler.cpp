@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "gateway/form_payload.hpp"
 #include "gateway/github_push.hpp"
 #include "gateway/webhook_signature.hpp"
 #include "transport/job_publisher.hpp"
@@ -39,16 +40,22 @@ WebhookReply WebhookHandler::Handle(const WebhookRequest& request) const {
 }
 
 WebhookReply WebhookHandler::HandlePush(const WebhookRequest& request) const {
-  if (request.content_type.rfind("application/x-www-form-urlencoded", 0) == 0) {
-    return Refuse(400, "bad_request", "Content-Type: set the webhook's content type to application/json");
-  }
   if (request.delivery.empty()) return Refuse(400, "bad_request", "X-GitHub-Delivery: missing");
   if (!IsValidDeliveryId(request.delivery)) {
     return Refuse(400, "bad_request", "X-GitHub-Delivery: must be 1 to 128 of A-Z a-z 0-9 _ -");
   }
   JobRules rules;
   rules.allow_file_urls = config_.build.allow_file_urls;
-  auto decision = DecidePush(request.body, request.delivery, config_.gateway, rules);
+  // GitHub's default content type carries the JSON as the form field payload= (the signature,
+  // checked in Handle, covers the form as sent).
+  std::string form_json;
+  if (IsFormEncoded(request.content_type)) {
+    auto payload = FormPayload(request.body);
+    if (!payload) return Refuse(400, "bad_request", payload.error());
+    form_json = std::move(payload).value();
+  }
+  const std::string& json = IsFormEncoded(request.content_type) ? form_json : request.body;
+  auto decision = DecidePush(json, request.delivery, config_.gateway, rules);
   if (!decision) return Refuse(400, "bad_request", decision.error());
   if (!decision->build) return Reply(202, "ignored", {{"ignored", true}, {"reason", decision->reason}});
 

@@ -6,6 +6,7 @@
 //   push that builds nothing (tag, branch deletion as configured, other refs)
 //                                           202, ignored with the reason
 //   push that is not JSON / misses fields / makes a job the worker would refuse
+//   (the body as JSON, or form-encoded with the JSON in payload=, GitHub's two content types)
 //                                           400 naming what is wrong
 //   push seen before (delivery id in the ledger, or the same repository, ref, before and
 //   after under another delivery id within gateway.delivery_ttl: a replayed capture)
@@ -17,7 +18,7 @@
 //   NATS unavailable                        503 (GitHub shows the failure; redeliver later:
 //                                           a delivery recorded before the failure keeps
 //                                           its job id)
-// The body over 25 MiB is refused with 413 by the HTTP server before it gets here.
+// A body over gateway.max_body is refused with 413 by the HTTP server before it gets here.
 #pragma once
 
 #include <string>

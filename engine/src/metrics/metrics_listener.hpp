@@ -1,5 +1,6 @@
 // An HTTP listener of its own for /metrics and /healthz (the worker's, on
-// worker.metrics_port), served from a background thread until destroyed.
+// worker.metrics_port), served from a background thread until destroyed, on kiln's HTTP server (http/) with
+// its default limits.
 #pragma once
 
 #include <functional>
@@ -7,11 +8,9 @@
 #include <string>
 #include <thread>
 
+#include "http/http_server.hpp"
 #include "util/result.hpp"
 
-namespace httplib {
-class Server;
-}
 namespace prometheus {
 class Registry;
 }
@@ -30,7 +29,7 @@ class MetricsListener {
 
  private:
   MetricsListener();
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<HttpServer> server_;
   std::thread thread_;
 };
 

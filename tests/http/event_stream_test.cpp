@@ -1,0 +1,83 @@
+// The HTTP server's stream routes (HttpRouter::Stream), in process on loopback: a handler
+// takes the connection over as Server-Sent Events and feeds it from another thread; the
+// stream learns when the client goes away. The build page's /builds/{id}/events builds on
+// this; no route of the gateway uses it yet.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "gateway/raw_http_connection.hpp"
+#include "http/http_server.hpp"
+
+namespace kiln::testing {
+namespace {
+
+class EventStreamTest : public ::testing::Test {
+ protected:
+  void Serve(HttpRouter router) {
+    server_ = std::make_unique<HttpServer>(HttpLimits(), std::move(router), "test");
+    ASSERT_TRUE(server_->Bind("127.0.0.1", 0));
+    thread_ = std::thread([this] { server_->Serve(); });
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+    for (auto& t : feeders_) t.join();
+    server_.reset();
+  }
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  std::vector<std::thread> feeders_;
+};
+
+std::string ReadUntil(RawHttpConnection& conn, const std::string& marker) {
+  // The stream has no Content-Length: read what comes until `marker` or the peer closes.
+  std::string text;
+  for (int i = 0; i < 100 && text.find(marker) == std::string::npos; ++i) {
+    text += conn.ReadRaw(std::chrono::milliseconds(100));
+  }
+  return text;
+}
+
+TEST(FormatServerSentEvent, WritesIdEventAndOneDataLinePerLine) {
+  EXPECT_EQ(FormatServerSentEvent("7", "step", "a\nb"), "id: 7\nevent: step\ndata: a\ndata: b\n\n");
+  EXPECT_EQ(FormatServerSentEvent("", "", "x"), "data: x\n\n");
+}
+
+TEST_F(EventStreamTest, AHandlerFeedsTheStreamFromAnotherThreadResumingAfterLastEventId) {
+  std::atomic<bool> client_gone{false};
+  HttpRouter router;
+  router.Stream("/builds/{}/events", [&](const HttpRequest& req, const std::shared_ptr<EventStream>& stream)
+                                         -> std::optional<HttpResponse> {
+    if (req.params[0] != "job-1") return JsonError(404, "no job");
+    int from = req.header("Last-Event-ID").empty() ? 0 : std::stoi(req.header("Last-Event-ID"));
+    stream->OnClose([&] { client_gone = true; });
+    feeders_.emplace_back([stream, from] {
+      for (int seq = from + 1; seq <= from + 3; ++seq) stream->Send(std::to_string(seq), "event", "{\"seq\":" + std::to_string(seq) + "}");
+    });
+    return std::nullopt;
+  });
+  Serve(std::move(router));
+
+  {
+    RawHttpConnection conn(server_->port());
+    ASSERT_TRUE(conn.Send("GET /builds/job-1/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 4\r\n\r\n"));
+    std::string text = ReadUntil(conn, "id: 7\n");
+    EXPECT_NE(text.find("text/event-stream"), std::string::npos) << text;
+    EXPECT_NE(text.find("id: 5\nevent: event\ndata: {\"seq\":5}\n\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("id: 7\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("id: 4\n"), std::string::npos) << "resumed after Last-Event-ID, not at it: " << text;
+  }
+  // The client went away: the handler hears it (and would drop its NATS subscription).
+  for (int i = 0; i < 100 && !client_gone; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(client_gone);
+
+  // A refusal from a stream handler is an ordinary JSON answer.
+  RawHttpConnection other(server_->port());
+  ASSERT_TRUE(other.Send("GET /builds/job-2/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(other.Read().status, 404);
+}
+
+}  // namespace
+}  // namespace kiln::testing
