@@ -3,6 +3,7 @@
 // a follower that stops and resumes with no gap and no repeat, secrets masked across read,
 // chunk and line boundaries, invalid UTF-8 made valid, a 1 MiB line kept whole.
 #include <cstdlib>
+#include <map>
 
 #include "transport/log_publisher.hpp"
 #include "transport/log_reader.hpp"
@@ -190,6 +191,63 @@ TEST_F(BuildLog, InvalidUtf8IsMadeValidAndAOneMebibyteLineIsKeptWhole) {
   EXPECT_EQ(back.lines[1], std::string(1 << 20, 'y'));
   EXPECT_EQ(back.lines[2], "end");
   EXPECT_EQ(back.end.cursor.line, 3u);
+}
+
+TEST_F(BuildLog, AWorkerKilledMidLogThenTheRerunShowsBothAttemptsLabelled) {
+  WorkerSettings settings;
+  settings.ack_wait = "2s";  // redelivered soon after the kill
+  WriteConfig(settings);
+  WritePipeline("chatty", R"(kiln.step("chatty", function()
+    kiln.exec{ cmd = { "sh", "-c", "seq 1 20; sleep 3" } }
+  end))");
+  auto& first = StartWorker();
+  PublishJob("chatty-1", "chatty");
+  // Kill the worker once its first lines are stored (within a chunk delay of being printed).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Read("chatty-1").lines.size() < 20 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  first.Signal(SIGKILL);
+  ASSERT_EQ(first.Wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  StartWorker();
+  nlohmann::json state = WaitForStatus("chatty-1", {"succeeded"}, std::chrono::seconds(60));
+  ASSERT_FALSE(state.is_null());
+  EXPECT_EQ(state["attempt"], 2);
+
+  ReadBack back = Read("chatty-1");
+  std::map<std::uint64_t, std::string> by_attempt;
+  for (const auto& piece : back.pieces) by_attempt[piece.chunk.job_attempt] += piece.chunk.text;
+  ASSERT_EQ(by_attempt.size(), 2u);
+  std::string expected;
+  for (int i = 1; i <= 20; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(by_attempt[1], expected);
+  EXPECT_EQ(by_attempt[2], expected);
+  EXPECT_EQ(back.end.cursor.line, 40u) << "numbered over the whole log";
+
+  std::string out;
+  EXPECT_EQ(RunKiln("logs chatty-1 --attempt 2", &out), 0) << out;
+  EXPECT_NE(out.find("==> step chatty (attempt 1, job attempt 2) <=="), std::string::npos) << out;
+  EXPECT_EQ(out.find("job attempt 1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n20\n"), std::string::npos) << out;
+}
+
+TEST_F(BuildLog, KilnLogsFollowExitsWithTheJobsResult) {
+  WritePipeline("fails", R"(kiln.step("fails", function()
+    kiln.exec{ cmd = { "sh", "-c", "printf '\\033[1mbold\\033[0m\\n'; sleep 1; echo last" } }
+    kiln.fail("on purpose")
+  end))");
+  WorkerSettings settings;
+  settings.max_retries = 0;
+  WriteConfig(settings);
+  StartWorker();
+  PublishJob("fails-1", "fails");
+  std::string out;
+  EXPECT_EQ(RunKiln("logs fails-1 --follow --timestamps", &out), 1) << out;
+  EXPECT_NE(out.find("Z bold\n"), std::string::npos) << "piped: colour stripped, timestamped: " << out;
+  EXPECT_NE(out.find("Z last\n"), std::string::npos) << out;
+  std::string raw;
+  EXPECT_EQ(RunKiln("logs fails-1 --raw", &raw), 0) << raw;
+  EXPECT_EQ(raw, "\x1b[1mbold\x1b[0m\nlast\n");
 }
 
 }  // namespace
