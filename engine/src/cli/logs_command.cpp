@@ -102,6 +102,7 @@ int Logs(const GlobalOptions& global, const LogsOptions& opts) {
       std::cout << "\n";
       at_line_start = true;
     }
+    if (opts.follow) std::cout.flush();  // a follower sees each chunk as it comes, piped or not
     return true;
   });
   std::cout.flush();

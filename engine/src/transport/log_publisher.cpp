@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "logs/log_chunk.hpp"
@@ -157,6 +158,11 @@ void LogPublisher::Run() {
 }
 
 bool LogPublisher::PublishLines(std::vector<Line>& lines) {
+  // Text and header must fit the server's max_payload: half of it for the text leaves the
+  // header (per-line timestamps) room on a server configured small.
+  const std::size_t max_payload = conn_.max_payload();
+  const std::size_t chunk_bytes =
+      max_payload == 0 ? kChunkBytes : std::min(kChunkBytes, std::max<std::size_t>(4096, max_payload / 2));
   LogChunk chunk;
   std::size_t count = 0;
   std::uint64_t next_number = 0;
@@ -171,7 +177,7 @@ bool LogPublisher::PublishLines(std::vector<Line>& lines) {
     const bool marker = line.skipped.lines > 0;
     const bool fits = count > 0 && !marker && line.step == chunk.step && line.attempt == chunk.attempt &&
                       line.number == next_number && count < kChunkLines &&
-                      chunk.text.size() + line.text.size() + 1 <= kChunkBytes && !chunk.is_marker();
+                      chunk.text.size() + line.text.size() + 1 <= chunk_bytes && !chunk.is_marker();
     if (!fits && !send()) return false;
     if (count == 0) {
       chunk.step = line.step;
@@ -184,7 +190,7 @@ bool LogPublisher::PublishLines(std::vector<Line>& lines) {
         chunk.skipped_bytes = line.skipped.bytes;
       }
     }
-    if (line.text.size() + 1 <= kChunkBytes) {
+    if (line.text.size() + 1 <= chunk_bytes) {
       chunk.text += line.text;
       chunk.text += '\n';
       chunk.dt_ms.push_back(line.time_ms - chunk.t0_ms);
@@ -196,7 +202,7 @@ bool LogPublisher::PublishLines(std::vector<Line>& lines) {
     // characters so that every piece is valid UTF-8 by itself.
     std::string_view rest(line.text);
     while (!rest.empty()) {
-      const std::size_t cut = Utf8CutPoint(rest, kChunkBytes - 1);
+      const std::size_t cut = Utf8CutPoint(rest, chunk_bytes - 1);
       chunk.text.append(rest.substr(0, cut));
       rest.remove_prefix(cut);
       chunk.dt_ms.push_back(line.time_ms - chunk.t0_ms);
