@@ -6,6 +6,7 @@
 // plugins/git/tests' (TheTokenNeverLeavesThePluginEvenUnredacted and the basic-auth test).
 #include <cstdlib>
 
+#include "transport/log_reader.hpp"
 #include "worker/worker_fixture.hpp"
 
 namespace kiln::testing {
@@ -65,7 +66,19 @@ TEST_F(PlantedSecret, IsNotInTheEventsInNats) {
   EXPECT_EQ(events.back()["type"], "job.dead");
   std::string all;
   for (const auto& event : events) all += event.dump() + "\n";
+  EXPECT_FALSE(Holds(all)) << all;
+}
+
+TEST_F(PlantedSecret, IsNotInTheBuildLog) {
+  // Log lines are no events any more: they are in stream BUILD_LOGS.
+  std::string all;
+  auto end = ReadLog(*client_, kJob, {}, [&](const LogPiece& piece) {
+    all += piece.chunk.text;
+    return true;
+  });
+  ASSERT_TRUE(end.ok()) << end.error();
   EXPECT_NE(all.find("the token is ***"), std::string::npos) << all;
+  EXPECT_NE(all.find("https://***@example.invalid/x.git"), std::string::npos) << all;
   EXPECT_FALSE(Holds(all)) << all;
 }
 

@@ -16,6 +16,7 @@ void AddPluginsCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddWorkerCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddSubmitCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddStatusCommands(CLI::App& app, GlobalOptions& global, int& exit_code);  // status, list, cancel
+void AddLogsCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddDlqCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 void AddGatewayCommand(CLI::App& app, GlobalOptions& global, int& exit_code);
 /// --config and --nats, for the commands that talk to NATS.

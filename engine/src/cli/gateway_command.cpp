@@ -64,7 +64,7 @@ int RunGateway(const GlobalOptions& global) {
     spdlog::warn("gateway: {}; retrying", connected.error());
     if (signals.wait_for(ctx.config.nats.reconnect_wait)) return 0;
   }
-  if (auto streams = EnsureStreams(*conn, ctx.config.nats); !streams) {
+  if (auto streams = EnsureStreams(*conn, ctx.config.nats, ctx.config.logs); !streams) {
     std::cerr << "kiln gateway: " << streams.error() << "\n";
     return 2;
   }

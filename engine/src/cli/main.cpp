@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   kiln::cli::AddWorkerCommand(app, global, exit_code);
   kiln::cli::AddSubmitCommand(app, global, exit_code);
   kiln::cli::AddStatusCommands(app, global, exit_code);
+  kiln::cli::AddLogsCommand(app, global, exit_code);
   kiln::cli::AddDlqCommand(app, global, exit_code);
   kiln::cli::AddCacheCommand(app, global, exit_code);
   kiln::cli::AddGatewayCommand(app, global, exit_code);

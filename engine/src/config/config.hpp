@@ -92,6 +92,12 @@ struct LoggingConfig {
   std::string format = "json";  // json or text
 };
 
+/// `logs:`: the build logs a worker keeps on JetStream (stream BUILD_LOGS, docs/configuration.md).
+struct LogsConfig {
+  Duration max_age = std::chrono::hours(7 * 24);  // how long a job's log stays in the stream
+  std::uint64_t max_bytes = 64ull << 20;          // per job attempt; past it the head and the tail are kept
+};
+
 /// One entry of `schedules:`: at each tick of `cron` (UTC), a worker publishes `job` with an
 /// id made of the name and the tick time (schedule/scheduler.hpp).
 struct ScheduleConfig {
@@ -126,6 +132,7 @@ struct Config {
   PipelinesConfig pipelines;
   PluginsConfig plugins;
   LoggingConfig logging;
+  LogsConfig logs;
   GatewayConfig gateway;
   SandboxConfig sandbox;
   std::map<std::string, std::string> secrets;           // name -> "env:VAR" | "file:PATH"

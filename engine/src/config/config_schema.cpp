@@ -17,6 +17,7 @@ using config_value::Input;
 constexpr std::uint64_t kMinMemoryLimit = 1ull << 20;
 constexpr std::uint64_t kMinInstructionLimit = 1000;
 constexpr std::uint64_t kMinDiskQuota = 1ull << 20;
+constexpr std::uint64_t kMinLogBytes = 1ull << 20;
 
 Result<bool> SetString(std::string& field, const Input& input, bool required = false) {
   auto value = config_value::ReadString(input);
@@ -247,6 +248,9 @@ std::vector<CoreKey> MakeCoreKeys() {
        }},
       {"logging", "format", [](Config& c, const Input& in) { return SetOneOf(c.logging.format, in, {"json", "text"}); }},
 
+      {"logs", "max_age", [](Config& c, const Input& in) { return SetDuration(c.logs.max_age, in, R::positive); }},
+      {"logs", "max_bytes", [](Config& c, const Input& in) { return SetSize(c.logs.max_bytes, in, kMinLogBytes); }},
+
       {"sandbox", "enabled", [](Config& c, const Input& in) { return SetBool(c.sandbox.enabled, in); }},
       {"sandbox", "uid", [](Config& c, const Input& in) { return SetInt(c.sandbox.uid, in, 1, 2147483646); }},
       {"sandbox", "gid", [](Config& c, const Input& in) { return SetInt(c.sandbox.gid, in, 1, 2147483646); }},
@@ -296,8 +300,8 @@ const std::vector<CoreKey>& CoreKeys() {
 
 const std::vector<std::string_view>& CoreSections() {
   static const std::vector<std::string_view> sections = {"nats",    "worker",  "build",   "pipelines",
-                                                         "plugins", "logging", "secrets", "gateway",
-                                                         "sandbox"};
+                                                         "plugins", "logging", "logs",    "secrets",
+                                                         "gateway", "sandbox"};
   return sections;
 }
 

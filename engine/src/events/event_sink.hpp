@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,14 @@ class EventSink {
   /// The largest event (and job state) this sink can send, in bytes of JSON; 0: no limit.
   /// A step whose outputs would not fit fails (PipelineRuntime), instead of being lost.
   virtual std::size_t max_message_bytes() const { return 0; }
+  /// True when the sink keeps the job's log itself (NatsJobSink: stream BUILD_LOGS): its
+  /// lines then come to log_line() and are no `step.log` events (JobEvents::log).
+  virtual bool takes_log_lines() const { return false; }
+  /// One line of a step's log (redacted; `step` empty outside any step). Called from the
+  /// threads that read the step's processes: must not block on the network.
+  virtual void log_line(std::string_view step, int attempt, std::string_view line) {
+    (void)step, (void)attempt, (void)line;
+  }
 };
 
 }  // namespace kiln

@@ -52,4 +52,23 @@ nlohmann::json JobEvents::emit(std::string_view type, nlohmann::json fields) {
   return event;
 }
 
+void JobEvents::log(std::optional<std::string_view> step, int attempt, std::string_view message,
+                    std::string_view level) {
+  if (sink_.takes_log_lines()) {
+    std::string line = level == "warn" ? "warning: " + std::string(message) : std::string(message);
+    if (redactor_) line = redactor_->redact(line);
+    sink_.log_line(step.value_or(std::string_view()), attempt, line);
+    return;
+  }
+  nlohmann::json fields = {{"message", message}};
+  if (step) {
+    fields["step"] = *step;
+    fields["attempt"] = attempt;
+  } else {
+    fields["step"] = nullptr;
+  }
+  if (!level.empty()) fields["level"] = level;
+  emit(event_type::kStepLog, std::move(fields));
+}
+
 }  // namespace kiln

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,12 @@ class JobEvents {
 
   /// Publishes {job, seq, time, worker, type, ...fields}; returns the event as published.
   nlohmann::json emit(std::string_view type, nlohmann::json fields = nlohmann::json::object());
+
+  /// A line of a step's log (`step` nullopt outside any step; `level` "warn" or empty): to
+  /// the sink's own log when it keeps one (EventSink::takes_log_lines), else a `step.log`
+  /// event as before.
+  void log(std::optional<std::string_view> step, int attempt, std::string_view message,
+           std::string_view level = {});
 
   const std::string& job_id() const { return job_id_; }
   std::uint64_t next_seq() const;

@@ -43,14 +43,11 @@ std::string JoinArguments(lua_State* L, int first) {
 }
 
 void EmitLog(PipelineRuntime& runtime, const std::string& message) {
-  nlohmann::json fields = {{"message", message}};
   if (auto* frame = runtime.current_frame()) {
-    fields["step"] = frame->name;
-    fields["attempt"] = frame->attempt;
+    runtime.events().log(frame->name, frame->attempt, message);
   } else {
-    fields["step"] = nullptr;
+    runtime.events().log(std::nullopt, 0, message);
   }
-  runtime.events().emit(event_type::kStepLog, std::move(fields));
 }
 
 // A path the script names, which must stay inside the job's workspace once symlinks and

@@ -17,8 +17,10 @@
 #include <thread>
 #include <vector>
 
+#include "process/line_splitter.hpp"
 #include "process/process_cgroup.hpp"
 #include "secrets/redactor.hpp"
+#include "secrets/stream_redactor.hpp"
 
 namespace kiln {
 
@@ -42,33 +44,6 @@ class OutputTail {
  private:
   std::size_t limit_;
   std::string buffer_;
-};
-
-// Splits the byte stream into lines for the step log; a line longer than kMaxLine is cut
-// so one binary blob cannot become a megabyte log event.
-class LineSplitter {
- public:
-  static constexpr std::size_t kMaxLine = 8192;
-  template <typename Emit>
-  void feed(std::string_view data, Emit&& emit) {
-    for (char c : data) {
-      if (c == '\n') {
-        flush(emit);
-      } else if (partial_.size() < kMaxLine) {
-        partial_.push_back(c);
-      }
-    }
-  }
-  template <typename Emit>
-  void flush(Emit&& emit) {
-    if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
-    emit(std::string_view(partial_));
-    partial_.clear();
-  }
-  bool empty() const { return partial_.empty(); }
-
- private:
-  std::string partial_;
 };
 
 void KillGroup(pid_t pgid, int sig) {
@@ -251,6 +226,9 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   const Clock::time_point own_deadline =
       spec.timeout.count() > 0 ? Clock::now() + spec.timeout : Clock::time_point::max();
   OutputTail tail(spec.tail_bytes);
+  // Secrets are masked in the byte stream, before it is cut into lines: a secret of several
+  // lines (a PEM key) or one cut by a read boundary is masked whole.
+  StreamRedactor stream_redactor(options.redactor);
   LineSplitter lines;
   auto emit_line = [&](std::string_view line) {
     if (!spec.log_output || !options.on_line) return;
@@ -261,13 +239,19 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
     }
   };
 
+  auto take_output = [&](std::string_view raw) {
+    const std::string clean = stream_redactor.feed(raw);
+    tail.append(clean);
+    lines.feed(clean, emit_line);
+  };
+
   bool output_open = true;
   bool exited = false;
   int status = 0;
   bool terminating = false;
   Clock::time_point kill_at = Clock::time_point::max();  // when SIGKILL follows the SIGTERM sent
   Clock::time_point next_watch = Clock::now() + options.watch_interval;
-  char buffer[16384];
+  char buffer[65536];
   // Readable once the process has exited: the poll below wakes for its exit at once rather
   // than at its next 50 ms tick (up to 50 ms per process, a few % of a short build step).
   // -1 on kernels before 5.3: the tick alone then notices the exit.
@@ -282,9 +266,7 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
       if (ready > 0 && output_open && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
         ssize_t got = ::read(output[0], buffer, sizeof buffer);
         if (got > 0) {
-          std::string_view chunk(buffer, static_cast<std::size_t>(got));
-          tail.append(chunk);
-          lines.feed(chunk, emit_line);
+          take_output(std::string_view(buffer, static_cast<std::size_t>(got)));
         } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
           output_open = false;
         }
@@ -340,12 +322,15 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
       if (::poll(&pfd, 1, 50) <= 0) continue;
       ssize_t got = ::read(output[0], buffer, sizeof buffer);
       if (got <= 0) break;
-      std::string_view chunk(buffer, static_cast<std::size_t>(got));
-      tail.append(chunk);
-      lines.feed(chunk, emit_line);
+      take_output(std::string_view(buffer, static_cast<std::size_t>(got)));
     }
   }
   ::close(output[0]);
+  {
+    const std::string rest = stream_redactor.finish();
+    tail.append(rest);
+    lines.feed(rest, emit_line);
+  }
   if (!lines.empty()) lines.flush(emit_line);
 
   if (WIFEXITED(status)) {

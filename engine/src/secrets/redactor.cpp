@@ -76,6 +76,34 @@ std::string Redactor::redact(std::string_view text) const {
   return out;
 }
 
+std::size_t Redactor::safe_stream_cut(std::string_view text) const {
+  std::shared_lock lock(mutex_);
+  std::size_t cut = text.size();
+  for (const auto& secret : secrets_) {
+    // The longest suffix of text that is a proper prefix of the secret.
+    const std::size_t longest = std::min(secret.size() - 1, text.size());
+    for (std::size_t start = text.size() - longest; start < text.size(); ++start) {
+      if (text[start] == secret[0] && secret.compare(0, text.size() - start, text.substr(start)) == 0) {
+        cut = std::min(cut, start);
+        break;
+      }
+    }
+  }
+  // A whole value that runs across the cut: cut before it instead (and look again).
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const auto& secret : secrets_) {
+      const std::size_t from = cut >= secret.size() ? cut - secret.size() + 1 : 0;
+      const std::size_t pos = text.find(secret, from);
+      if (pos != std::string_view::npos && pos < cut && pos + secret.size() > cut) {
+        cut = pos;
+        moved = true;
+      }
+    }
+  }
+  return cut;
+}
+
 bool Redactor::contains_secret(std::string_view text) const {
   std::shared_lock lock(mutex_);
   for (const auto& secret : secrets_) {

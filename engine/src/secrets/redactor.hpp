@@ -25,6 +25,11 @@ class Redactor {
   std::string redact(std::string_view text) const;
   /// True when `text` contains a registered value (URL credentials aside).
   bool contains_secret(std::string_view text) const;
+  /// Where a stream of output may be cut so that redacting text[0, cut) alone masks every
+  /// registered value a longer text would: no value occurs across the cut, and what follows
+  /// it is not the start of a value (it may be completed by the next bytes). text.size()
+  /// when the whole text is safe. For StreamRedactor.
+  std::size_t safe_stream_cut(std::string_view text) const;
   /// Redacts every string (and every object key) inside `value`, in place.
   void redact_json(nlohmann::json& value) const;
   /// Redacts only URL credentials (no registered values): for places that must not

@@ -120,4 +120,15 @@ bool JobStateBuilder::apply(const nlohmann::json& event) {
   return true;
 }
 
+void JobStateBuilder::record_log(const std::string& name, std::uint64_t lines, std::uint64_t bytes) {
+  if (!state_.contains("steps") || !state_["steps"].is_array()) return;
+  for (auto& s : state_["steps"]) {
+    if (s.value("name", "") == name) {
+      s["log_lines"] = lines;
+      s["log_bytes"] = bytes;
+      return;
+    }
+  }
+}
+
 }  // namespace kiln

@@ -4,7 +4,8 @@
 //   { "id", "status", "repo": {url, name}, "commit", "branch", "pipeline",
 //     "worker", "attempt" (the job-level delivery that runs it), "max_attempts",
 //     "steps": [ { "name", "status", "attempts", "duration_ms", "started", "finished",
-//                  "error", "outputs" } ],
+//                  "error", "outputs", "log_lines", "log_bytes" } ],
+//     "log": { "subject" (on stream BUILD_LOGS), "lines", "bytes" } of the current attempt,
 //     "outputs", "error", "reason" (why dead-lettered), "retry_at",
 //     "queued_at", "started_at", "finished_at", "updated_at", "duration_ms",
 //     "next_seq" (the seq the next attempt's first event takes) }
@@ -15,6 +16,7 @@
 // Not thread-safe: one builder per job, used under the sink's lock.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,9 @@ class JobStateBuilder {
   /// Folds one event in (DESIGN.md's schema). Returns true when the state changed in a way
   /// worth writing (not for every log line).
   bool apply(const nlohmann::json& event);
+
+  /// Sets the log counts of step `name` ("log_lines", "log_bytes"), when the state has it.
+  void record_log(const std::string& name, std::uint64_t lines, std::uint64_t bytes);
 
   nlohmann::json& state() { return state_; }
   const nlohmann::json& state() const { return state_; }

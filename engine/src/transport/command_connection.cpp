@@ -16,7 +16,7 @@ Result<CommandSession> OpenCommandSession(const GlobalOptions& global, const std
   auto conn = NatsConnection::Connect(session.engine->config.nats, client_name, &session.engine->redactor);
   if (!conn) return MakeError(conn.error());
   session.conn = std::move(conn.value());
-  if (auto r = EnsureStreams(*session.conn, session.engine->config.nats); !r) return MakeError(r.error());
+  if (auto r = EnsureStreams(*session.conn, session.engine->config.nats, session.engine->config.logs); !r) return MakeError(r.error());
   return session;
 }
 

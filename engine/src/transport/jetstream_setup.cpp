@@ -1,5 +1,6 @@
 #include "transport/jetstream_setup.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace kiln {
@@ -47,7 +48,7 @@ Result<bool> EnsureStream(jsCtx* js, jsStreamConfig& cfg) {
 
 int MaxAckPendingFor(const WorkerConfig& worker) { return worker.pool_size * 64; }
 
-Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats) {
+Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats, const LogsConfig& logs) {
   jsCtx* js = conn.js();
   {
     const char* subjects[] = {subjects::kJobs};
@@ -90,6 +91,21 @@ Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats) {
     cfg.Retention = js_LimitsPolicy;
     cfg.Storage = js_FileStorage;
     cfg.MaxAge = 72 * kHour;
+    cfg.Replicas = nats.stream_replicas;
+    if (auto r = EnsureStream(js, cfg); !r) return r;
+  }
+  {
+    const char* subjects[] = {"builds.logs.>"};
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = subjects::kLogsStream;
+    cfg.Description = "kiln build logs (kiln logs)";
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Retention = js_LimitsPolicy;
+    cfg.Storage = js_FileStorage;
+    cfg.MaxAge = Nanos(logs.max_age);
+    cfg.Duplicates = std::min<int64_t>(120 * kNanosPerSecond, cfg.MaxAge);  // the server wants it <= max age
     cfg.Replicas = nats.stream_replicas;
     if (auto r = EnsureStream(js, cfg); !r) return r;
   }

@@ -5,6 +5,9 @@
 //   BUILDS_DLQ    builds.dlq         limits retention, file, max age 30 days: dead letters
 //                                    stay until replayed (`kiln dlq replay` deletes them)
 //   BUILD_EVENTS  builds.status.>    limits retention, file, max age 72h
+//   BUILD_LOGS    builds.logs.>      limits retention, file, max age logs.max_age (7 days),
+//                                    duplicate window 2m: the jobs' logs (LogChunk), apart
+//                                    from the events so that BUILD_EVENTS stays small
 //   KV "builds"   job id -> state    history 5, TTL 30 days
 //   consumer "kiln-workers" on BUILDS: pull, explicit ack, ack wait worker.ack_wait,
 //   max deliver worker.max_retries + 1, max ack pending worker.pool_size * 64.
@@ -20,10 +23,12 @@ namespace kiln::subjects {
 inline constexpr const char* kJobs = "builds.webhook";
 inline constexpr const char* kDeadLetters = "builds.dlq";
 inline constexpr const char* kStatusPrefix = "builds.status.";  // + job id
+inline constexpr const char* kLogsPrefix = "builds.logs.";      // + job id
 inline constexpr const char* kCancelPrefix = "builds.cancel.";  // + job id
 inline constexpr const char* kJobsStream = "BUILDS";
 inline constexpr const char* kDeadLetterStream = "BUILDS_DLQ";
 inline constexpr const char* kEventsStream = "BUILD_EVENTS";
+inline constexpr const char* kLogsStream = "BUILD_LOGS";
 inline constexpr const char* kStateBucket = "builds";
 inline constexpr const char* kConsumer = "kiln-workers";
 /// The server's advisory when a message of BUILDS reached max deliver without an ack.
@@ -36,8 +41,10 @@ namespace kiln {
 /// jobs waiting in a retry delay (a nak'ed message stays pending until redelivered).
 int MaxAckPendingFor(const WorkerConfig& worker);
 
-/// Streams BUILDS, BUILDS_DLQ, BUILD_EVENTS and the KV bucket (opened into `conn`).
-Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats);
+/// Streams BUILDS, BUILDS_DLQ, BUILD_EVENTS, BUILD_LOGS and the KV bucket (opened into
+/// `conn`). Every process that calls it should pass the config's `logs`: the stream is
+/// updated to the max age it is given.
+Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats, const LogsConfig& logs = {});
 /// The durable pull consumer kiln-workers, with the worker's settings.
 Result<bool> EnsureConsumer(NatsConnection& conn, const NatsConfig& nats, const WorkerConfig& worker);
 

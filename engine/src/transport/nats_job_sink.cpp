@@ -12,7 +12,7 @@
 namespace kiln {
 
 NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
-                         CancellationToken* job_cancel, EventSink* observer)
+                         CancellationToken* job_cancel, EventSink* observer, std::uint64_t log_max_bytes)
     : conn_(conn),
       store_(conn.builds_kv()),
       job_id_(std::move(job_id)),
@@ -21,6 +21,8 @@ NatsJobSink::NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::jso
       observer_(observer),
       state_(std::move(state)),
       revision_(revision) {
+  log_ = std::make_unique<LogPublisher>(conn_, job_id_, state_.state().value("attempt", std::uint64_t{1}),
+                                        log_max_bytes);
   // Opening std::random_device per job showed in the worker's profile: once per thread.
   static thread_local std::mt19937_64 random{std::random_device{}()};
   write_prefix_ = std::to_string(random()) + "-";
@@ -55,7 +57,25 @@ std::string NatsJobSink::TextThatFits(const nlohmann::json& doc, const char* wha
   return shrunk;
 }
 
+void NatsJobSink::log_line(std::string_view step, int attempt, std::string_view line) {
+  // Not under mutex_: a state write may hold it for a round trip to NATS, and this is the
+  // thread that reads the step's pipe.
+  if (!lease_lost_.load()) log_->Append(step, attempt, line);
+}
+
+void NatsJobSink::NoteLogCountsLocked() {
+  if (log_->version() != log_version_written_) dirty_ = true;
+}
+
 WriteOutcome NatsJobSink::WriteStateLocked() {
+  log_version_written_ = log_->version();
+  std::uint64_t lines = 0, bytes = 0;
+  for (const auto& [step, count] : log_->counts()) {
+    state_.record_log(step, count.lines, count.bytes);
+    lines += count.lines;
+    bytes += count.bytes;
+  }
+  state_.state()["log"] = {{"subject", log_->subject()}, {"lines", lines}, {"bytes", bytes}};
   const std::string token = write_prefix_ + std::to_string(++writes_);
   state_.state()["write"] = token;
   std::string error;
@@ -121,22 +141,11 @@ void NatsJobSink::publish(const nlohmann::json& event) {
     return;
   }
   if (type == event_type::kStepLog) {
-    auto now = std::chrono::steady_clock::now();
-    log_tokens_ = std::min(kLogBurst, log_tokens_ + kLogLinesPerSecond *
-                                                        std::chrono::duration<double>(now - log_refill_).count());
-    log_refill_ = now;
-    if (log_tokens_ < 1) {
-      ++logs_dropped_;
-      return;
-    }
-    log_tokens_ -= 1;
-    if (logs_dropped_ > 0) {
-      nlohmann::json with_note = event;
-      with_note["dropped_lines"] = logs_dropped_;
-      logs_dropped_ = 0;
-      PublishEvent(with_note);
-      return;
-    }
+    // A step.log event built without JobEvents::log: its line goes to the log all the same.
+    const auto& step = event.value("step", nlohmann::json());
+    log_->Append(step.is_string() ? step.get<std::string>() : std::string(), event.value("attempt", 0),
+                 event.value("message", ""));
+    return;
   }
   if (state_.apply(event)) {
     dirty_ = true;
@@ -155,6 +164,11 @@ std::optional<nlohmann::json> NatsJobSink::held_terminal() const {
 }
 
 bool NatsJobSink::Finish(const nlohmann::json& event, std::chrono::steady_clock::time_point deadline) {
+  // The whole log is stored before the terminal event: a reader that sees the event can
+  // read all of it. A log NATS did not take by the deadline does not hold the result back.
+  if (!log_->Finish(deadline)) {
+    spdlog::warn("job {}: its log was not all stored before the deadline; publishing the result anyway", job_id_);
+  }
   std::unique_lock lock(mutex_);
   state_.apply(event);
   dirty_ = true;
@@ -187,6 +201,7 @@ bool NatsJobSink::Finish(const nlohmann::json& event, std::chrono::steady_clock:
 void NatsJobSink::Heartbeat() {
   if (lease_lost_.load()) return;
   std::lock_guard lock(mutex_);
+  NoteLogCountsLocked();
   if (dirty_) {
     WriteStateLocked();
     return;
@@ -201,6 +216,7 @@ void NatsJobSink::Heartbeat() {
 void NatsJobSink::FlushIfDue() {
   if (lease_lost_.load()) return;
   std::lock_guard lock(mutex_);
+  NoteLogCountsLocked();
   if (dirty_ && std::chrono::steady_clock::now() - last_write_ >= kStateWriteInterval) WriteStateLocked();
 }
 

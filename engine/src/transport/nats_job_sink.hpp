@@ -20,22 +20,27 @@
 // few times a second) or by Finish(). The claim before the run and the final write are
 // always synchronous, so a short job costs two writes whatever its steps.
 //
-// Log lines are rate-limited (kLogLinesPerSecond, bursts of kLogBurst); the count of the
-// lines dropped is reported in the next line that passes.
+// Log lines are no events: they go to the attempt's LogPublisher (stream BUILD_LOGS, every
+// line kept up to logs.max_bytes), and the state records each step's line and byte counts
+// ("log_lines", "log_bytes") and the whole log's ("log": {subject, lines, bytes}). Finish()
+// has the log published and stored before it writes the final state and the terminal event.
 //
 // Thread-safe (JobEvents already serialises publish(); Heartbeat() comes from another thread).
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "config/config.hpp"
 #include "events/event_sink.hpp"
 #include "state/job_state.hpp"
+#include "transport/log_publisher.hpp"
 #include "transport/job_state_store.hpp"
 #include "transport/nats_connection.hpp"
 #include "util/cancellation.hpp"
@@ -44,18 +49,19 @@ namespace kiln {
 
 class NatsJobSink : public EventSink {
  public:
-  static constexpr double kLogLinesPerSecond = 50;
-  static constexpr double kLogBurst = 200;
   static constexpr std::chrono::milliseconds kStateWriteInterval{500};
 
   /// `observer` (may be null) gets every event as it is published, and a
   /// event_type::kAttemptLeaseLost notice when the lease is lost.
   NatsJobSink(NatsConnection& conn, std::string job_id, nlohmann::json state, std::uint64_t revision,
-              CancellationToken* job_cancel, EventSink* observer = nullptr);
+              CancellationToken* job_cancel, EventSink* observer = nullptr,
+              std::uint64_t log_max_bytes = LogsConfig{}.max_bytes);
 
   void publish(const nlohmann::json& event) override;
   /// The server's max_payload: events and states are made to fit it (less header room).
   std::size_t max_message_bytes() const override;
+  bool takes_log_lines() const override { return true; }
+  void log_line(std::string_view step, int attempt, std::string_view line) override;
 
   /// The terminal event the runner emitted, if any.
   std::optional<nlohmann::json> held_terminal() const;
@@ -73,6 +79,8 @@ class NatsJobSink : public EventSink {
 
  private:
   WriteOutcome WriteStateLocked();
+  /// Marks the state dirty when the log's counts moved since the last write.
+  void NoteLogCountsLocked();
   /// MessageText(doc), shrunk by FitInMessage when over max_message_bytes(); empty when even
   /// that does not fit (logged, naming `what`).
   std::string TextThatFits(const nlohmann::json& doc, const char* what) const;
@@ -97,9 +105,8 @@ class NatsJobSink : public EventSink {
   std::chrono::steady_clock::time_point last_write_ = std::chrono::steady_clock::now();
   std::optional<nlohmann::json> terminal_;
   std::atomic<bool> lease_lost_{false};
-  double log_tokens_ = kLogBurst;
-  std::uint64_t logs_dropped_ = 0;
-  std::chrono::steady_clock::time_point log_refill_ = std::chrono::steady_clock::now();
+  std::uint64_t log_version_written_ = 0;
+  std::unique_ptr<LogPublisher> log_;  // last: its destructor publishes what is left
 };
 
 }  // namespace kiln

@@ -95,7 +95,7 @@ Worker::~Worker() {
 }
 
 Result<bool> Worker::Start() {
-  if (auto r = EnsureStreams(conn_, config_.nats); !r) return r;
+  if (auto r = EnsureStreams(conn_, config_.nats, config_.logs); !r) return r;
   if (auto r = EnsureConsumer(conn_, config_.nats, config_.worker); !r) return r;
   jsSubOptions so;
   jsSubOptions_Init(&so);
@@ -408,7 +408,8 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
   running->msg = msg;
   running->id = job.id;
   std::uint64_t first_seq = state.value("next_seq", std::uint64_t{1});
-  running->sink = std::make_unique<NatsJobSink>(conn_, job.id, std::move(state), revision, &running->token, observer_);
+  running->sink = std::make_unique<NatsJobSink>(conn_, job.id, std::move(state), revision, &running->token, observer_,
+                                               config_.logs.max_bytes);
   {
     std::lock_guard lock(mutex_);
     running_[job.id] = running;
