@@ -13,6 +13,7 @@
 
 #include "support/free_port.hpp"
 #include "support/git_server.hpp"
+#include "transport/log_reader.hpp"
 #include "worker/worker_fixture.hpp"
 
 namespace kiln::testing {
@@ -24,7 +25,7 @@ inline constexpr const char* kWorkerEnvSecret = "worker-env-secret-4a9e55c1";
 struct AttackRun {
   std::string id;
   nlohmann::json state;  // the final KV state
-  std::string said;      // every event of the job, as JSON text: what a reader of the build sees
+  std::string said;      // every event of the job and its build log: what a reader of the build sees
 };
 
 class HostileRepoTest : public WorkerTest {
@@ -100,6 +101,12 @@ class HostileRepoTest : public WorkerTest {
     run.state = WaitForStatus(run.id, {"succeeded", "failed", "timed_out", "cancelled", "dead"},
                               std::chrono::seconds(240));
     for (const auto& event : Events(run.id)) run.said += event.dump() + "\n";
+    // The processes' output is in the build log (stream BUILD_LOGS), not in the events.
+    auto log = ReadLog(*client_, run.id, {}, [&run](const LogPiece& piece) {
+      run.said += piece.chunk.text;
+      return true;
+    });
+    if (!log.ok()) ADD_FAILURE() << "cannot read the build log of " << run.id << ": " << log.error();
     run.said += run.state.dump();
     return run;
   }
