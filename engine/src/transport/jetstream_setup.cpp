@@ -44,70 +44,50 @@ Result<bool> EnsureStream(jsCtx* js, jsStreamConfig& cfg) {
   return true;
 }
 
+// One subject's stream on file storage.
+struct StreamSpec {
+  const char* name;
+  const char* description;
+  const char* subject;
+  jsRetentionPolicy retention;
+  int64_t max_age;     // nanoseconds
+  int64_t duplicates;  // nanoseconds; 0: the server's default window
+};
+
+Result<bool> EnsureFileStream(jsCtx* js, const StreamSpec& stream, int replicas) {
+  const char* subjects[] = {stream.subject};
+  jsStreamConfig cfg;
+  jsStreamConfig_Init(&cfg);
+  cfg.Name = stream.name;
+  cfg.Description = stream.description;
+  cfg.Subjects = subjects;
+  cfg.SubjectsLen = 1;
+  cfg.Retention = stream.retention;
+  cfg.Storage = js_FileStorage;
+  cfg.MaxAge = stream.max_age;
+  if (stream.duplicates > 0) cfg.Duplicates = stream.duplicates;
+  cfg.Replicas = replicas;
+  return EnsureStream(js, cfg);
+}
+
 }  // namespace
 
 int MaxAckPendingFor(const WorkerConfig& worker) { return worker.pool_size * 64; }
 
 Result<bool> EnsureStreams(NatsConnection& conn, const NatsConfig& nats, const LogsConfig& logs) {
   jsCtx* js = conn.js();
-  {
-    const char* subjects[] = {subjects::kJobs};
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = subjects::kJobsStream;
-    cfg.Description = "kiln build jobs";
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Retention = js_WorkQueuePolicy;
-    cfg.Storage = js_FileStorage;
-    cfg.MaxAge = 72 * kHour;
-    cfg.Duplicates = 120 * kNanosPerSecond;
-    cfg.Replicas = nats.stream_replicas;
-    if (auto r = EnsureStream(js, cfg); !r) return r;
-  }
-  {
-    const char* subjects[] = {subjects::kDeadLetters};
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = subjects::kDeadLetterStream;
-    cfg.Description = "kiln dead-lettered jobs (kiln dlq list / replay)";
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Retention = js_LimitsPolicy;
-    cfg.Storage = js_FileStorage;
-    cfg.MaxAge = 30 * 24 * kHour;
-    cfg.Duplicates = 120 * kNanosPerSecond;
-    cfg.Replicas = nats.stream_replicas;
-    if (auto r = EnsureStream(js, cfg); !r) return r;
-  }
-  {
-    const char* subjects[] = {"builds.status.>"};
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = subjects::kEventsStream;
-    cfg.Description = "kiln job events";
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Retention = js_LimitsPolicy;
-    cfg.Storage = js_FileStorage;
-    cfg.MaxAge = 72 * kHour;
-    cfg.Replicas = nats.stream_replicas;
-    if (auto r = EnsureStream(js, cfg); !r) return r;
-  }
-  {
-    const char* subjects[] = {"builds.logs.>"};
-    jsStreamConfig cfg;
-    jsStreamConfig_Init(&cfg);
-    cfg.Name = subjects::kLogsStream;
-    cfg.Description = "kiln build logs (kiln logs)";
-    cfg.Subjects = subjects;
-    cfg.SubjectsLen = 1;
-    cfg.Retention = js_LimitsPolicy;
-    cfg.Storage = js_FileStorage;
-    cfg.MaxAge = Nanos(logs.max_age);
-    cfg.Duplicates = std::min<int64_t>(120 * kNanosPerSecond, cfg.MaxAge);  // the server wants it <= max age
-    cfg.Replicas = nats.stream_replicas;
-    if (auto r = EnsureStream(js, cfg); !r) return r;
+  const int64_t logs_max_age = Nanos(logs.max_age);
+  const StreamSpec streams[] = {
+      {subjects::kJobsStream, "kiln build jobs", subjects::kJobs, js_WorkQueuePolicy, 72 * kHour, 120 * kNanosPerSecond},
+      {subjects::kDeadLetterStream, "kiln dead-lettered jobs (kiln dlq list / replay)", subjects::kDeadLetters,
+       js_LimitsPolicy, 30 * 24 * kHour, 120 * kNanosPerSecond},
+      {subjects::kEventsStream, "kiln job events", "builds.status.>", js_LimitsPolicy, 72 * kHour, 0},
+      // The server wants the duplicate window no longer than the max age.
+      {subjects::kLogsStream, "kiln build logs (kiln logs)", "builds.logs.>", js_LimitsPolicy, logs_max_age,
+       std::min<int64_t>(120 * kNanosPerSecond, logs_max_age)},
+  };
+  for (const StreamSpec& stream : streams) {
+    if (auto r = EnsureFileStream(js, stream, nats.stream_replicas); !r) return r;
   }
   if (conn.builds_kv() == nullptr) {
     kvStore* kv = nullptr;
