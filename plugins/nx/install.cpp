@@ -186,4 +186,14 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
   return StepResult::Ok(outputs);
 }
 
+StepResult SetUpAndInstall(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
+                           const std::filesystem::path& npm_area, std::map<std::string, std::string>* env,
+                           const std::vector<SandboxMount>& mounts) {
+  PackageManagerSetup setup;
+  StepResult ready = SetUpPackageManager(ctx, dir, DetectPackageManager(dir).name, npm_area, *env, mounts, &setup);
+  if (!ready.ok()) return ready;
+  for (const auto& [key, value] : setup.env) (*env)[key] = value;
+  return InstallPackages(ctx, dir, mode, npm_area, *env, mounts, setup);
+}
+
 }  // namespace kiln::nx

@@ -51,4 +51,12 @@ StepResult InstallPackages(StepContext& ctx, const std::filesystem::path& dir, I
                            const std::filesystem::path& npm_area, const std::map<std::string, std::string>& env,
                            const std::vector<SandboxMount>& mounts, const PackageManagerSetup& setup);
 
+/// What nx.build and nx.projects do before NX runs: the package manager package.json pins
+/// set up (SetUpPackageManager; its environment added to `*env`, for the install and for
+/// NX's tasks, which may call it), then the install (InstallPackages). The first failure,
+/// else the install's result.
+StepResult SetUpAndInstall(StepContext& ctx, const std::filesystem::path& dir, InstallMode mode,
+                           const std::filesystem::path& npm_area, std::map<std::string, std::string>* env,
+                           const std::vector<SandboxMount>& mounts);
+
 }  // namespace kiln::nx

@@ -47,17 +47,7 @@ StepResult RunProjects(StepContext& ctx, const nlohmann::json& raw_args, const N
   }
   auto env = NxEnvironment(cache, areas, args.env);
   const std::vector<SandboxMount> mounts = SandboxMountsFor(cache, areas);
-  // The package manager package.json pins (through Corepack), for the install and for NX's
-  // tasks, which may call it.
-  PackageManagerSetup setup;
-  StepResult ready = SetUpPackageManager(ctx, dir, DetectPackageManager(dir).name, cache.npm_area(), env, mounts, &setup);
-  if (!ready.ok()) {
-    ready.message = kStep + ready.message;
-    return ready;
-  }
-  for (const auto& [key, value] : setup.env) env[key] = value;
-
-  StepResult installed = InstallPackages(ctx, dir, args.install, cache.npm_area(), env, mounts, setup);
+  StepResult installed = SetUpAndInstall(ctx, dir, args.install, cache.npm_area(), &env, mounts);
   if (!installed.ok()) {
     installed.message = kStep + installed.message;
     return installed;
