@@ -25,13 +25,18 @@ std::int64_t ModifiedUnix(const fs::path& path) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec);
 }
 
+// An area's last use: its marker's time, else (never marked) the directory's own.
+std::int64_t AreaLastUsed(const fs::path& dir) {
+  const std::int64_t marked = ModifiedUnix(dir / std::string(kLastUsedMarker));
+  return marked != 0 ? marked : ModifiedUnix(dir);
+}
+
 AreaStats LanguageAreaStats(const fs::path& root, Language language) {
   AreaStats stats;
   stats.area = std::string(LanguageName(language));
   const fs::path dir = root / stats.area;
   TreeUsage(dir, &stats.bytes, &stats.entries);
-  stats.last_used_unix = ModifiedUnix(dir / std::string(kLastUsedMarker));
-  if (stats.last_used_unix == 0) stats.last_used_unix = ModifiedUnix(dir);
+  stats.last_used_unix = AreaLastUsed(dir);
   return stats;
 }
 
@@ -55,8 +60,7 @@ std::vector<AreaStats> RepositoryAreaStats(const fs::path& root) {
     AreaStats area;
     area.area = name;
     TreeUsage(item.path(), &area.bytes, &area.entries);
-    area.last_used_unix = ModifiedUnix(item.path() / std::string(kLastUsedMarker));
-    if (area.last_used_unix == 0) area.last_used_unix = ModifiedUnix(item.path());
+    area.last_used_unix = AreaLastUsed(item.path());
     areas.push_back(area);
   }
   std::sort(areas.begin(), areas.end(), [](const AreaStats& a, const AreaStats& b) { return a.area < b.area; });
