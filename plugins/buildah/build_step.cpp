@@ -1,8 +1,5 @@
 #include "build_step.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -26,6 +23,7 @@
 #include "label_instruction.hpp"
 #include "layer_cache.hpp"
 #include "onbuild_triggers.hpp"
+#include "scratch_file.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
@@ -145,37 +143,6 @@ fs::path ScratchFile(std::string_view suffix) {
   std::random_device random;
   return fs::temp_directory_path() /
          ("kiln-buildah-" + std::to_string(random()) + "-" + std::to_string(counter++) + std::string(suffix));
-}
-
-/// A scratch file removed when this goes out of scope.
-class RemovedFile {
- public:
-  explicit RemovedFile(fs::path path) : path_(std::move(path)) {}
-  ~RemovedFile() {
-    std::error_code ec;
-    fs::remove(path_, ec);
-  }
-  RemovedFile(const RemovedFile&) = delete;
-  RemovedFile& operator=(const RemovedFile&) = delete;
-
- private:
-  fs::path path_;
-};
-
-/// Writes `content` to a new scratch file (never through a file or link already there);
-/// "" or what failed.
-std::string WriteScratch(const fs::path& path, const std::string& content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot create " + path.string();
-  std::size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n <= 0) break;
-    written += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  if (written != content.size()) return "cannot write " + path.string();
-  return {};
 }
 
 std::string Trimmed(std::string text) {

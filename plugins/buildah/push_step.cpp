@@ -1,17 +1,16 @@
 #include "push_step.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <system_error>
 
 #include "buildah_cli.hpp"
 #include "image_naming.hpp"
+#include "scratch_file.hpp"
 #include "step_args.hpp"
 
 namespace kiln::buildah {
@@ -47,20 +46,6 @@ std::string UniqueName(std::string_view prefix, std::string_view suffix) {
 }
 
 /// A file removed when this goes out of scope, whatever way the step ends.
-class RemovedOnExit {
- public:
-  explicit RemovedOnExit(fs::path path) : path_(std::move(path)) {}
-  ~RemovedOnExit() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove(path_, ec);
-  }
-  RemovedOnExit(const RemovedOnExit&) = delete;
-  RemovedOnExit& operator=(const RemovedOnExit&) = delete;
-
- private:
-  fs::path path_;
-};
-
 /// Username and password from the `credentials` argument, or an error naming it.
 std::string ReadCredentials(const nlohmann::json& value, StepContext& ctx, std::string& user, std::string& password) {
   std::string secret_name;
@@ -98,20 +83,7 @@ std::string WriteAuthFile(const fs::path& path, const std::string& host, const s
   std::string auth = Base64(user + ":" + password);
   ctx.add_redaction(auth);
   nlohmann::json file = {{"auths", {{host, {{"auth", auth}}}}}};
-  std::string text = file.dump();
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot create the registry auth file " + path.string();
-  std::size_t written = 0;
-  while (written < text.size()) {
-    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
-    if (n <= 0) {
-      ::close(fd);
-      return "cannot write the registry auth file " + path.string();
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return {};
+  return WriteScratch(path, file.dump(), "the registry auth file");
 }
 
 }  // namespace
@@ -153,6 +125,7 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
   for (std::string& option : RegistryOptions(config)) push.push_back(std::move(option));
 
   fs::path authfile;
+  std::optional<RemovedFile> remove_authfile;
   if (args.contains("credentials") && !args.at("credentials").is_null()) {
     std::string user;
     std::string password;
@@ -161,16 +134,16 @@ StepResult RunPush(const BuildahConfig& config, const nlohmann::json& args, Step
     }
     if (!to_registry) return StepResult::Terminal("buildah.push: credentials: only a registry destination takes them");
     authfile = fs::path(ctx.workspace()) / UniqueName(".kiln-registry-auth-", ".json");
+    remove_authfile.emplace(authfile);  // also when it was written only in part
     std::string host = RegistryHost(destination.substr(9));
     if (!(error = WriteAuthFile(authfile, host, user, password, ctx)).empty()) {
       return StepResult::Terminal("buildah.push: " + error);
     }
     push.insert(push.end(), {"--authfile", authfile.string()});
   }
-  RemovedOnExit remove_authfile(authfile);
 
   fs::path digestfile = fs::temp_directory_path() / UniqueName("kiln-buildah-", ".digest");
-  RemovedOnExit remove_digestfile(digestfile);
+  RemovedFile remove_digestfile(digestfile);
   push.insert(push.end(), {"--digestfile", digestfile.string(), "--", image, destination});
 
   ctx.log("buildah push " + image + " -> " + destination + (authfile.empty() ? "" : " (with credentials)"));
