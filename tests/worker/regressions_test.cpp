@@ -109,7 +109,11 @@ TEST_F(WorkerTest, ARestartedWorkerSweepsTheWorkspaceAKilledOneLeft) {
   auto& first = StartWorker();
   PublishJob("left-behind", "sleep60");
   ASSERT_FALSE(WaitForStatus("left-behind", {"running"}).is_null());
+  // "running" is written when the job is claimed, before the runner makes its workspace.
   const auto workspace = dir_.path() / "work" / "ws" / "left-behind";
+  for (int i = 0; i < 100 && !std::filesystem::exists(workspace); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   ASSERT_TRUE(std::filesystem::exists(workspace));
   first.Signal(SIGKILL);
   EXPECT_EQ(first.Wait(seconds(10)), 128 + SIGKILL);
