@@ -250,5 +250,17 @@ TEST_F(BuildLog, KilnLogsFollowExitsWithTheJobsResult) {
   EXPECT_EQ(raw, "\x1b[1mbold\x1b[0m\nlast\n");
 }
 
+TEST_F(BuildLog, KilnLogsFollowOfAnIdThatNeverExistedFailsNamingIt) {
+  StartWorker();
+  std::string out;
+  const auto started = std::chrono::steady_clock::now();
+  // `timeout` turns the old behaviour, waiting for ever, into a failure of this test.
+  EXPECT_EQ(Shell("timeout 60 " + KilnBinary() + " logs no-such-job --follow --config '" + config_path() + "' 2>&1", &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("no job with id 'no-such-job'"), std::string::npos) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+}
+
 }  // namespace
 }  // namespace kiln::testing
