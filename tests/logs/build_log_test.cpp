@@ -111,6 +111,45 @@ TEST_F(BuildLog, PastTheCapKeepsTheHeadTheTailAndAMarker) {
   EXPECT_EQ(back.end.cursor.line, 400000u) << "the left-out lines count, so the tail keeps its numbers";
 }
 
+TEST_F(BuildLog, TheCapIsPerJobSoARetriedAttemptGetsNoFreshOne) {
+  WorkerSettings settings;
+  settings.max_retries = 1;  // two attempts
+  WriteConfig(settings);
+  UseConfigExtra("logs: { max_bytes: 1MiB }\n");
+  // Each attempt prints 2.6 MB, then fails in a way the worker retries.
+  WritePipeline("retried", R"(kiln.step("retried", { retry = { attempts = 1 } }, function()
+    kiln.exec{ cmd = { "seq", "1", "400000" } }
+    kiln.retryable("again")
+  end))");
+  StartWorker();
+  PublishJob("retried-1", "retried");
+  nlohmann::json state = WaitForStatus("retried-1", {"dead"}, std::chrono::seconds(90));
+  ASSERT_FALSE(state.is_null());
+  ASSERT_EQ(state["attempt"], 2);
+
+  ReadBack back = Read("retried-1");
+  std::uint64_t kept = 0;
+  std::map<std::uint64_t, std::string> text_by_attempt;
+  std::map<std::uint64_t, int> markers_by_attempt;
+  for (const auto& piece : back.pieces) {
+    kept += piece.chunk.text.size();
+    if (piece.chunk.is_marker()) {
+      ++markers_by_attempt[piece.chunk.job_attempt];
+    } else {
+      text_by_attempt[piece.chunk.job_attempt] += piece.chunk.text;
+    }
+  }
+  // 1 MiB for the job, plus what an attempt that finds it spent still keeps: its marker and
+  // its last line.
+  EXPECT_LE(kept, (1u << 20) + 1024) << "the second attempt must not start a fresh 1 MiB";
+  EXPECT_EQ(markers_by_attempt[1], 1);
+  EXPECT_EQ(markers_by_attempt[2], 1);
+  ASSERT_FALSE(text_by_attempt[2].empty());
+  EXPECT_EQ(SplitLines(text_by_attempt[2]).back(), "400000") << "the retry's log still ends where it failed";
+  EXPECT_EQ(SplitLines(text_by_attempt[1]).front(), "1");
+  EXPECT_EQ(back.end.cursor.line, 800000u) << "every line counted, kept or not";
+}
+
 TEST_F(BuildLog, AFollowerThatStopsAndResumesGetsNoGapAndNoRepeat) {
   WritePipeline("slow", R"(kiln.step("slow", function()
     kiln.exec{ cmd = { "sh", "-c", "for i in $(seq 1 400); do echo $i; case $i in *0) sleep 0.02;; esac; done" } }
@@ -248,6 +287,18 @@ TEST_F(BuildLog, KilnLogsFollowExitsWithTheJobsResult) {
   std::string raw;
   EXPECT_EQ(RunKiln("logs fails-1 --raw", &raw), 0) << raw;
   EXPECT_EQ(raw, "\x1b[1mbold\x1b[0m\nlast\n");
+}
+
+TEST_F(BuildLog, KilnLogsFollowOfAnIdThatNeverExistedFailsNamingIt) {
+  StartWorker();
+  std::string out;
+  const auto started = std::chrono::steady_clock::now();
+  // `timeout` turns the old behaviour, waiting for ever, into a failure of this test.
+  EXPECT_EQ(Shell("timeout 60 " + KilnBinary() + " logs no-such-job --follow --config '" + config_path() + "' 2>&1", &out),
+            2)
+      << out;
+  EXPECT_NE(out.find("no job with id 'no-such-job'"), std::string::npos) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
 }
 
 }  // namespace

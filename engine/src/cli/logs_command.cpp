@@ -1,8 +1,9 @@
 // kiln logs ID [--step NAME] [--attempt N] [--follow] [--timestamps] [--raw]
 // A job's log from stream BUILD_LOGS (transport/log_reader.hpp), step by step with a header
 // line for each step attempt. --follow keeps reading until the job ends and exits with its
-// result (0 succeeded, 1 otherwise). Colour codes are kept on a terminal and stripped when
-// the output is piped; --raw prints the text as the process wrote it, without headers.
+// result (0 succeeded, 1 otherwise); an id that no job has exits 2, --follow included.
+// Colour codes are kept on a terminal and stripped when the output is piped; --raw prints
+// the text as the process wrote it, without headers.
 #include <unistd.h>
 
 #include <ctime>

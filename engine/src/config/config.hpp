@@ -95,7 +95,7 @@ struct LoggingConfig {
 /// `logs:`: the build logs a worker keeps on JetStream (stream BUILD_LOGS, docs/configuration.md).
 struct LogsConfig {
   Duration max_age = std::chrono::hours(7 * 24);  // how long a job's log stays in the stream
-  std::uint64_t max_bytes = 64ull << 20;          // per job attempt; past it the head and the tail are kept
+  std::uint64_t max_bytes = 64ull << 20;          // per job, all attempts; past it the head and the tail are kept
 };
 
 /// One entry of `schedules:`: at each tick of `cron` (UTC), a worker publishes `job` with an

@@ -12,7 +12,8 @@ std::string EncodeLogChunk(const LogChunk& chunk) {
                            {"first_line", chunk.first_line},
                            {"t0", chunk.t0_ms},
                            {"dt", chunk.dt_ms},
-                           {"open", chunk.open}};
+                           {"open", chunk.open},
+                           {"kept_bytes", chunk.kept_bytes}};
   if (chunk.is_marker()) {
     header["skipped_lines"] = chunk.skipped_lines;
     header["skipped_bytes"] = chunk.skipped_bytes;
@@ -45,6 +46,7 @@ std::optional<LogChunk> DecodeLogChunk(std::string_view body, std::string* error
     chunk.open = header.value("open", false);
     chunk.skipped_lines = header.value("skipped_lines", std::uint64_t{0});
     chunk.skipped_bytes = header.value("skipped_bytes", std::uint64_t{0});
+    chunk.kept_bytes = header.value("kept_bytes", std::uint64_t{0});
   } catch (const nlohmann::json::exception& e) {
     return fail(std::string("bad header field: ") + e.what());
   }

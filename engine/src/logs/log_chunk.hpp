@@ -7,13 +7,15 @@
 // wrote it (ANSI colour codes and all) and costs no escaping on the hot path.
 //
 //   {"v":1, "step":"build", "attempt":1, "job_attempt":2, "first_line":1201,
-//    "t0":1764900000123, "dt":[0,0,3,...], "open":false}
+//    "t0":1764900000123, "dt":[0,0,3,...], "open":false, "kept_bytes":1048576}
 //   <text>
 //
 // first_line: the number (from 1, per job attempt) of the first line of the text; when the
 // chunk continues an open line, that line's number. t0: Unix time in ms of the first line;
 // dt: per line of the text, ms after t0. A marker chunk (past logs.max_bytes) has
 // "skipped_lines" and "skipped_bytes" and a one-line text saying what was left out.
+// kept_bytes: the text bytes the job's log holds up to the end of this chunk, over all its
+// attempts: where the next attempt's publisher learns how much of logs.max_bytes is left.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,7 @@ struct LogChunk {
   bool open = false;                // the last line continues in the next chunk
   std::uint64_t skipped_lines = 0;  // a marker chunk: lines left out before the tail
   std::uint64_t skipped_bytes = 0;
+  std::uint64_t kept_bytes = 0;     // the job's stored text up to this chunk's end, all attempts
   std::string text;
 
   bool is_marker() const { return skipped_lines > 0 || skipped_bytes > 0; }

@@ -32,12 +32,30 @@ LogPublisher::LogPublisher(NatsConnection& conn, std::string job_id, std::uint64
     : conn_(conn),
       job_id_(std::move(job_id)),
       subject_(std::string(subjects::kLogsPrefix) + job_id_),
-      job_attempt_(job_attempt),
-      head_budget_(max_bytes - max_bytes / 2),
-      tail_budget_(max_bytes / 2) {
+      job_attempt_(job_attempt) {
+  kept_bytes_ = KeptBeforeThisAttempt();
+  const std::uint64_t left = max_bytes > kept_bytes_ ? max_bytes - kept_bytes_ : 0;
+  head_budget_ = static_cast<std::size_t>(left - left / 2);
+  tail_budget_ = static_cast<std::size_t>(left / 2);
   static thread_local std::mt19937_64 random{std::random_device{}()};
   msg_id_prefix_ = job_id_ + "." + std::to_string(job_attempt_) + "." + std::to_string(random()) + ".";
   thread_ = std::thread([this] { Run(); });
+}
+
+std::uint64_t LogPublisher::KeptBeforeThisAttempt() {
+  natsMsg* msg = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(&msg, conn_.js(), subjects::kLogsStream, subject_.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return 0;
+  if (s != NATS_OK) {
+    spdlog::warn("job {}: reading the last chunk of {}: {}; this attempt's log counts from 0 against logs.max_bytes",
+                 job_id_, subject_, NatsError(s));
+    return 0;
+  }
+  auto chunk = DecodeLogChunk(
+      std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
+  natsMsg_Destroy(msg);
+  return chunk ? chunk->kept_bytes : 0;
 }
 
 LogPublisher::~LogPublisher() {
@@ -168,6 +186,8 @@ bool LogPublisher::PublishLines(std::vector<Line>& lines) {
   std::uint64_t next_number = 0;
   auto send = [&]() {
     if (count == 0) return true;
+    kept_bytes_ += chunk.text.size();
+    chunk.kept_bytes = kept_bytes_;
     const bool ok = PublishChunk(EncodeLogChunk(chunk));
     chunk = LogChunk{};
     count = 0;

@@ -7,9 +7,12 @@
 // of text, sent at the latest kChunkDelay after their first line) and publishes them with
 // JetStream acknowledgements, retrying while NATS is away.
 //
-// Per job attempt at most `max_bytes` (logs.max_bytes) are kept: the first half as it
-// comes (live); past it the lines go to a ring of the last half, published by Finish()
-// after a marker chunk saying how many lines and bytes were left out between the two.
+// Per job, over all its attempts, at most `max_bytes` (logs.max_bytes) are kept: an attempt
+// starts with what the earlier ones left of it (the last stored chunk's kept_bytes), keeps
+// the first half of that as it comes (live) and past it sends the lines to a ring of the
+// last half, published by Finish() after a marker chunk saying how many lines and bytes
+// were left out between the two. An attempt that finds nothing left keeps its last line and
+// the marker: a retry never gets a fresh cap, yet its log still ends where it failed.
 //
 // Finish() publishes what is left and waits for the acknowledgements: the worker calls it
 // before the job's terminal event, so a reader that sees that event can read the whole log.
@@ -76,6 +79,8 @@ class LogPublisher {
   /// Turns `lines` into chunks and publishes them, in order; false when stopping gave up.
   bool PublishLines(std::vector<Line>& lines);
   bool PublishChunk(const std::string& body);
+  /// The bytes of text the job's earlier attempts stored (0: none, or unknown, logged).
+  std::uint64_t KeptBeforeThisAttempt();
 
   NatsConnection& conn_;
   std::string job_id_;
@@ -105,6 +110,7 @@ class LogPublisher {
   bool stopping_ = false;
   std::string msg_id_prefix_;
   std::uint64_t chunks_ = 0;           // only the thread uses it
+  std::uint64_t kept_bytes_ = 0;       // the job's stored text so far; only the thread uses it after the constructor
   std::thread thread_;
 };
 

@@ -89,6 +89,7 @@ Result<LogReadEnd> ReadLog(NatsConnection& conn, const std::string& job_id, cons
   if (s != NATS_OK) return MakeError("subscribing to " + subject + " on stream BUILD_LOGS: " + NatsError(s));
   // A capped log is 64 MiB: let the subscription hold it rather than drop messages.
   natsSubscription_SetPendingLimits(subscription.sub, 1 << 20, 512 << 20);
+  const auto unknown_until = std::chrono::steady_clock::now() + options.unknown_job_wait;
 
   while (true) {
     if (options.stop != nullptr && options.stop->stopped()) {
@@ -103,6 +104,9 @@ Result<LogReadEnd> ReadLog(NatsConnection& conn, const std::string& job_id, cons
         end.state = StateOf(conn, job_id);
         if (Ended(end.state)) {
           if (auto r = learn_last(); !r) return MakeError(r.error());
+        } else if (end.state.is_null() && end.cursor.stream_seq == 0 &&
+                   std::chrono::steady_clock::now() >= unknown_until) {
+          break;  // no such job: the caller says so
         }
       }
       continue;

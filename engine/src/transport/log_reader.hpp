@@ -57,6 +57,11 @@ struct LogReadOptions {
   bool follow = false;          // wait for more until the job has ended
   const CancellationToken* stop = nullptr;  // may be null
   std::chrono::milliseconds poll{200};      // how often a follower looks at the job's state
+  // A follower of an id with neither a state nor a stored chunk gives up after this (state
+  // null, nothing read): such a job never existed, or was published straight to
+  // builds.jobs (kiln submit and the gateway write "queued" first) and no worker has
+  // claimed it yet, which takes a moment when workers are idle.
+  std::chrono::milliseconds unknown_job_wait{5000};
 };
 
 struct LogReadEnd {
