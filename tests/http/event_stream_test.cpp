@@ -79,5 +79,23 @@ TEST_F(EventStreamTest, AHandlerFeedsTheStreamFromAnotherThreadResumingAfterLast
   EXPECT_EQ(other.Read().status, 404);
 }
 
+TEST_F(EventStreamTest, AStreamEndedBeforeItsHandlerReturnedStillSendsHeadersAndEvents) {
+  // Nothing left to follow (a job that ended): the handler sends its last event and closes
+  // at once, before the server started the stream.
+  HttpRouter router;
+  router.Stream("/done", [](const HttpRequest&, const std::shared_ptr<EventStream>& stream) -> std::optional<HttpResponse> {
+    stream->Send("", "end", "{}");
+    stream->Close();
+    return std::nullopt;
+  });
+  Serve(std::move(router));
+  RawHttpConnection conn(server_->port());
+  ASSERT_TRUE(conn.Send("GET /done HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string text = ReadUntil(conn, "data: {}\n\n");
+  EXPECT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\r\n\r\nevent: end\ndata: {}\n\n"), std::string::npos) << text;
+  EXPECT_TRUE(conn.ClosedByPeer(std::chrono::seconds(5)));
+}
+
 }  // namespace
 }  // namespace kiln::testing
