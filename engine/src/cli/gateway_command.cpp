@@ -56,7 +56,8 @@ int RunGateway(const GlobalOptions& global) {
   // The first connection is retried, as the worker does: the gateway may start before NATS.
   std::unique_ptr<NatsConnection> conn;
   while (true) {
-    auto connected = NatsConnection::Connect(ctx.config.nats, "kiln gateway", &ctx.redactor);
+    auto connected = NatsConnection::Connect(ctx.config.nats, "kiln gateway", &ctx.redactor,
+                                              NatsConnection::Delivery::shared_pool);
     if (connected) {
       conn = std::move(connected.value());
       break;
