@@ -1,7 +1,7 @@
 // The HTTP server's stream routes (HttpRouter::Stream), in process on loopback: a handler
 // takes the connection over as Server-Sent Events and feeds it from another thread; the
-// stream learns when the client goes away. The build page's /builds/{id}/events builds on
-// this; no route of the gateway uses it yet.
+// stream learns when the client goes away. The gateway's /builds/{id}/events and /logs
+// build on this (tests/gateway/build_streams_test.cpp).
 #include <gtest/gtest.h>
 
 #include <atomic>

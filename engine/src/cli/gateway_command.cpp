@@ -93,7 +93,8 @@ int RunGateway(const GlobalOptions& global) {
 
 void AddGatewayCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "gateway", "HTTP: POST /webhooks/github, GET /builds/{id}, GET /builds, GET /healthz, GET /metrics");
+      "gateway", "HTTP: POST /webhooks/github, GET /builds/{id}, GET /builds, GET /builds/{id}/events|logs (SSE), "
+      "GET /healthz, GET /metrics");
   AddNatsOptions(cmd, global);
   cmd->callback([&global, &exit_code] { exit_code = RunGateway(global); });
 }
