@@ -1,7 +1,7 @@
 // The HTTP server's stream routes (HttpRouter::Stream), in process on loopback: a handler
 // takes the connection over as Server-Sent Events and feeds it from another thread; the
-// stream learns when the client goes away. The build page's /builds/{id}/events builds on
-// this; no route of the gateway uses it yet.
+// stream learns when the client goes away. The gateway's /builds/{id}/events and /logs
+// build on this (tests/gateway/build_streams_test.cpp).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -77,6 +77,24 @@ TEST_F(EventStreamTest, AHandlerFeedsTheStreamFromAnotherThreadResumingAfterLast
   RawHttpConnection other(server_->port());
   ASSERT_TRUE(other.Send("GET /builds/job-2/events HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(other.Read().status, 404);
+}
+
+TEST_F(EventStreamTest, AStreamEndedBeforeItsHandlerReturnedStillSendsHeadersAndEvents) {
+  // Nothing left to follow (a job that ended): the handler sends its last event and closes
+  // at once, before the server started the stream.
+  HttpRouter router;
+  router.Stream("/done", [](const HttpRequest&, const std::shared_ptr<EventStream>& stream) -> std::optional<HttpResponse> {
+    stream->Send("", "end", "{}");
+    stream->Close();
+    return std::nullopt;
+  });
+  Serve(std::move(router));
+  RawHttpConnection conn(server_->port());
+  ASSERT_TRUE(conn.Send("GET /done HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string text = ReadUntil(conn, "data: {}\n\n");
+  EXPECT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\r\n\r\nevent: end\ndata: {}\n\n"), std::string::npos) << text;
+  EXPECT_TRUE(conn.ClosedByPeer(std::chrono::seconds(5)));
 }
 
 }  // namespace

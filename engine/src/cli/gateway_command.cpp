@@ -56,7 +56,8 @@ int RunGateway(const GlobalOptions& global) {
   // The first connection is retried, as the worker does: the gateway may start before NATS.
   std::unique_ptr<NatsConnection> conn;
   while (true) {
-    auto connected = NatsConnection::Connect(ctx.config.nats, "kiln gateway", &ctx.redactor);
+    auto connected = NatsConnection::Connect(ctx.config.nats, "kiln gateway", &ctx.redactor,
+                                              NatsConnection::Delivery::shared_pool);
     if (connected) {
       conn = std::move(connected.value());
       break;
@@ -92,7 +93,8 @@ int RunGateway(const GlobalOptions& global) {
 
 void AddGatewayCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   auto* cmd = app.add_subcommand(
-      "gateway", "HTTP: POST /webhooks/github, GET /builds/{id}, GET /builds, GET /healthz, GET /metrics");
+      "gateway", "HTTP: POST /webhooks/github, GET /builds/{id}, GET /builds, GET /builds/{id}/events|logs (SSE), "
+      "GET /healthz, GET /metrics");
   AddNatsOptions(cmd, global);
   cmd->callback([&global, &exit_code] { exit_code = RunGateway(global); });
 }

@@ -36,7 +36,8 @@ GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, Deliver
       registry_(std::make_unique<prometheus::Registry>()),
       metrics_(*registry_),
       webhooks_(config, conn, ledger, std::move(webhook_secret)),
-      builds_(conn) {
+      builds_(conn),
+      streams_(conn) {
   // Runs after every answer, the server's own refusals included: the one place that sees the
   // 413s of webhooks over gateway.max_body, and where each request is logged.
   auto observer = [this](const HttpRequest& req, int status) {
@@ -74,6 +75,14 @@ HttpRouter GatewayServer::Routes() {
     if (auto refused = refusal(req)) return *refused;
     ApiReply reply = builds_.Get(req.params[0]);
     return Reply(reply.status, reply.body);
+  });
+  router.Stream("/builds/{}/events", [this, refusal](const HttpRequest& req, const std::shared_ptr<EventStream>& stream) {
+    if (auto refused = refusal(req)) return refused;
+    return streams_.Events(req, stream);
+  });
+  router.Stream("/builds/{}/logs", [this, refusal](const HttpRequest& req, const std::shared_ptr<EventStream>& stream) {
+    if (auto refused = refusal(req)) return refused;
+    return streams_.Logs(req, stream);
   });
   router.Get("/builds", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;

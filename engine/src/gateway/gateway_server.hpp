@@ -3,6 +3,8 @@
 //   POST /webhooks/github   WebhookHandler (JSON or GitHub's form-encoded payload=)
 //   GET  /builds/{id}       BuildsApi, behind the bearer token (401 without)
 //   GET  /builds?limit=N    BuildsApi, behind the bearer token
+//   GET  /builds/{id}/events  BuildStreams (Server-Sent Events), behind the bearer token
+//   GET  /builds/{id}/logs    BuildStreams (Server-Sent Events), behind the bearer token
 //   GET  /healthz           200 while NATS is connected, else 503
 //   GET  /metrics           the gateway's counters (Prometheus text)
 // Every refusal, the server's own included, has a JSON body {"error": "..."}.
@@ -12,6 +14,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "gateway/build_streams.hpp"
 #include "gateway/builds_api.hpp"
 #include "gateway/delivery_ledger.hpp"
 #include "gateway/gateway_metrics.hpp"
@@ -52,6 +55,7 @@ class GatewayServer {
   GatewayMetrics metrics_;
   WebhookHandler webhooks_;
   BuildsApi builds_;
+  BuildStreams streams_;
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -332,7 +332,9 @@ void HttpSession::WatchStreamClient() {
 
 void HttpSession::CloseStream() {
   stream_close_after_queue_ = true;
-  if (!stream_writing_) WriteStreamQueue();
+  // A handler may end its stream before it returned (nothing to follow): StartStream then
+  // writes the headers, the queue and closes.
+  if (streaming_ && !stream_writing_) WriteStreamQueue();
 }
 
 void HttpSession::SetStreamCloseCallback(std::function<void()> callback) {

@@ -5,22 +5,11 @@
 #include "state/job_state.hpp"
 #include "transport/jetstream_setup.hpp"
 #include "transport/job_state_store.hpp"
+#include "transport/stream_follower.hpp"
 
 namespace kiln {
 
 namespace {
-
-// The sequence of the last chunk stored for `subject`; 0 when there is none.
-Result<std::uint64_t> LastSequence(NatsConnection& conn, const std::string& subject) {
-  natsMsg* msg = nullptr;
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetLastMsg(&msg, conn.js(), subjects::kLogsStream, subject.c_str(), nullptr, &code);
-  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return std::uint64_t{0};
-  if (s != NATS_OK) return MakeError("reading the last chunk of " + subject + ": " + NatsError(s));
-  const std::uint64_t seq = natsMsg_GetSequence(msg);
-  natsMsg_Destroy(msg);
-  return seq;
-}
 
 nlohmann::json StateOf(NatsConnection& conn, const std::string& job_id) {
   if (conn.builds_kv() == nullptr) return nullptr;
@@ -59,7 +48,7 @@ Result<LogReadEnd> ReadLog(NatsConnection& conn, const std::string& job_id, cons
   std::uint64_t last = 0;
   bool know_last = false;
   auto learn_last = [&]() -> Result<bool> {
-    auto seq = LastSequence(conn, subject);
+    auto seq = LastStoredSequence(conn, subjects::kLogsStream, subject);
     if (!seq) return MakeError(seq.error());
     last = seq.value();
     know_last = true;

@@ -38,7 +38,7 @@ Result<std::string> ReadSecretRef(const std::string& key, const std::string& spe
 }  // namespace
 
 Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsConfig& config, const std::string& name,
-                                                                 Redactor* redactor) {
+                                                                 Redactor* redactor, Delivery delivery) {
   // cnats spins 2000 times on a busy mutex before sleeping; with a pool of job threads on a
   // few shared cores the spinning costs more than it saves (measured: bench/worker).
   static const natsStatus opened = nats_Open(0);
@@ -71,6 +71,11 @@ Result<std::unique_ptr<NatsConnection>> NatsConnection::Connect(const NatsConfig
     if (s != NATS_OK) return fail("nats.url " + Redactor::redact_url_credentials(config.url), s);
   }
   natsOptions_SetName(opts, name.c_str());
+  if (delivery == Delivery::shared_pool) {
+    // A few threads for every subscription of the process (cnats' default pool has one).
+    nats_SetMessageDeliveryPoolSize(4);
+    natsOptions_UseGlobalMessageDelivery(opts, true);
+  }
   // cnats stops after 60 reconnect attempts by default: a worker must never give up.
   natsOptions_SetAllowReconnect(opts, true);
   natsOptions_SetMaxReconnect(opts, -1);

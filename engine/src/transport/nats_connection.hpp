@@ -28,10 +28,16 @@ std::string NatsError(natsStatus status);
 
 class NatsConnection {
  public:
+  /// How async subscriptions get their messages: cnats gives each one a thread of its own
+  /// unless told to share a small pool; the gateway, with a subscription per open page,
+  /// shares.
+  enum class Delivery { thread_per_subscription, shared_pool };
+
   /// Connects (waiting up to nats.connect_timeout for the first server). `name` shows in the
   /// server's connection list. Secret references in nats.password/nats.token are read here.
   static Result<std::unique_ptr<NatsConnection>> Connect(const NatsConfig& config, const std::string& name,
-                                                         Redactor* redactor);
+                                                         Redactor* redactor,
+                                                         Delivery delivery = Delivery::thread_per_subscription);
   ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
