@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "cache_plugin_fixture.hpp"
 #include "cache_test_util.hpp"
 #include "kiln/sha256.hpp"
+#include "remote_artifact.hpp"
 #include "support/local_registry.hpp"
 
 namespace kiln::cache {
@@ -196,6 +198,30 @@ TEST_F(RemoteLevelTest, AnUnreachableRegistryFailsNoStepAndIsCounted) {
   EXPECT_EQ(a->Count(a->SettledCounters(), "push", "ok"), 1u);
   fs::remove_all(b->ws("node_modules"));
   EXPECT_EQ(b->Restore("deps-1").outputs["source"], "remote");
+}
+
+TEST_F(RemoteLevelTest, AnotherRepositorysArtifactCopiedUnderThisOnesTagIsRejected) {
+  // Someone with the registry's login copies repository A's entry, digests intact, to the
+  // tag repository B would fetch: skopeo finds nothing wrong; the annotations name A's scope.
+  ASSERT_TRUE(a->Save("deps-1").ok());
+  ASSERT_EQ(a->Count(a->SettledCounters(), "push", "ok"), 1u);
+  b->harness.job["repo"] = {{"url", "https://example.invalid/mallory/shop.git"}, {"name", "mallory/shop"}};
+  const std::string scope_a = repository_scope::ScopesForJob(a->harness.job).save;
+  const std::string scope_b = repository_scope::ScopesForJob(b->harness.job).save;
+  const std::string tag = EntryTag("deps-1");
+  const std::string command = "skopeo copy --quiet --authfile /dev/null --src-creds " + std::string(kUser) + ":" +
+                              kPassword + " --dest-creds " + kUser + ":" + kPassword + " --src-cert-dir " +
+                              registry->cert_dir().string() + " --dest-cert-dir " + registry->cert_dir().string() +
+                              " docker://" + registry->host() + "/kiln-cache/" + scope_a + ":" + tag + " docker://" +
+                              registry->host() + "/kiln-cache/" + scope_b + ":" + tag + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+
+  StepResult restored = b->Restore("deps-1");
+  ASSERT_TRUE(restored.ok()) << restored.message;
+  EXPECT_EQ(restored.outputs["hit"], false);
+  EXPECT_FALSE(fs::exists(b->ws("node_modules")));
+  EXPECT_NE(b->harness.log_text().find("another scope"), std::string::npos) << b->harness.log_text();
+  EXPECT_EQ(b->Count(b->SettledCounters(), "fetch", "rejected"), 1u);
 }
 
 }  // namespace
