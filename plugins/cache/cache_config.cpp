@@ -1,6 +1,7 @@
 #include "cache_config.hpp"
 
 #include <cctype>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -105,6 +106,83 @@ std::string DurationFromJson(const nlohmann::json& value, std::string_view key,
          Quote(value);
 }
 
+namespace {
+
+// A registry reference's repository part: lower-case components of [a-z0-9] separated by
+// one of ". _ - __", as the distribution spec has it; the scope is appended as one more.
+bool ValidRepositoryPath(std::string_view path) {
+  if (path.empty()) return false;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    const std::string_view component = path.substr(start, end - start);
+    if (component.empty() || !std::isalnum(static_cast<unsigned char>(component.front())) ||
+        !std::isalnum(static_cast<unsigned char>(component.back()))) {
+      return false;
+    }
+    for (char c : component) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+      if (!ok) return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool ValidHost(std::string_view host) {
+  if (host.empty()) return false;
+  for (char c : host) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ParseRemoteCacheConfig(const nlohmann::json& section, RemoteCacheConfig* config) {
+  *config = RemoteCacheConfig{};
+  if (section.is_null()) return {};
+  if (!section.is_object()) return "cache.remote: must be a mapping, got " + Quote(section);
+  for (const auto& [key, value] : section.items()) {
+    if (key == "registry") {
+      const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+      const auto slash = text.find('/');
+      if (!value.is_string() || text.find("://") != std::string::npos || !ValidHost(text.substr(0, slash)) ||
+          (slash != std::string::npos && !ValidRepositoryPath(text.substr(slash + 1)))) {
+        return "cache.remote.registry: must be \"host[:port]/path\" with a lower-case path, no scheme "
+               "(\"registry.example.com/kiln-cache\"), got " + Quote(value);
+      }
+      config->registry = text;
+    } else if (key == "secret") {
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        return "cache.remote.secret: must be the name of a secret holding \"user:password\", got " + Quote(value);
+      }
+      config->secret = value.get<std::string>();
+    } else if (key == "tls_verify") {
+      if (value.is_boolean()) {
+        config->tls_verify = value.get<bool>();
+      } else if (value.is_string() && (value == "true" || value == "false")) {
+        config->tls_verify = value == "true";
+      } else {
+        return "cache.remote.tls_verify: must be true or false, got " + Quote(value);
+      }
+    } else if (key == "cert_dir") {
+      if (!value.is_string() || value.get<std::string>().empty() || value.get<std::string>().front() != '/') {
+        return "cache.remote.cert_dir: must be an absolute directory path, got " + Quote(value);
+      }
+      config->cert_dir = value.get<std::string>();
+    } else if (key == "timeout") {
+      if (auto error = DurationFromJson(value, "cache.remote.timeout", &config->timeout); !error.empty()) return error;
+      if (config->timeout.count() == 0) return "cache.remote.timeout: must be more than 0 seconds";
+    } else {
+      return "cache.remote." + key + ": unknown key (known: registry, secret, tls_verify, cert_dir, timeout)";
+    }
+  }
+  if (config->registry.empty()) return "cache.remote.registry: missing (the registry and path the entries go to)";
+  return {};
+}
+
 std::string ParseCacheConfig(const nlohmann::json& section, CacheConfig* config) {
   *config = CacheConfig{};
   if (section.is_null()) return {};
@@ -145,8 +223,10 @@ std::string ParseCacheConfig(const nlohmann::json& section, CacheConfig* config)
     } else if (key == "restore") {
       if (value != "auto" && value != "copy") return "cache.restore: must be \"auto\" or \"copy\", got " + Quote(value);
       config->overlay_restore = value == "auto";
+    } else if (key == "remote") {
+      if (auto error = ParseRemoteCacheConfig(value, &config->remote); !error.empty()) return error;
     } else {
-      return "cache." + key + ": unknown key (known: max_size, max_age, copy_threads, durable, restore)";
+      return "cache." + key + ": unknown key (known: max_size, max_age, copy_threads, durable, restore, remote)";
     }
   }
   return {};

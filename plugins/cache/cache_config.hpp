@@ -1,6 +1,8 @@
 // The `cache:` config section and the size and duration values it (and cache.gc) take.
 //
-//   cache: { max_size: "10GiB", max_age: "14d", copy_threads: 0, durable: false, restore: "auto" }
+//   cache: { max_size: "10GiB", max_age: "14d", copy_threads: 0, durable: false, restore: "auto",
+//            remote: { registry: "registry.example.com/kiln-cache", secret: "cache-registry",
+//                      tls_verify: true, cert_dir: "/etc/kiln/registry-ca", timeout: "10m" } }
 //
 // All keys are optional. Values may be strings or numbers (bytes, seconds), since an
 // environment override (CACHE_MAX_SIZE=...) arrives as a string.
@@ -16,6 +18,25 @@
 
 namespace kiln::cache {
 
+/// The keyed store's second level: entries as OCI artifacts in a registry (remote_level.hpp).
+struct RemoteCacheConfig {
+  /// "host[:port]/path": each scope's entries go to the repository <registry>/<scope>.
+  /// Empty: no remote level.
+  std::string registry;
+  /// The name of a secret holding "user:password" for the registry; empty: anonymous.
+  std::string secret;
+  /// False: plain HTTP or an unverified certificate (a registry on a trusted network only).
+  bool tls_verify = true;
+  /// A directory of CA certificates (ca.crt) the registry's certificate is checked against.
+  std::string cert_dir;
+  /// One fetch or push may take this long; then it is given up (a miss, or a push not made).
+  std::chrono::seconds timeout{600};
+
+  bool enabled() const { return !registry.empty(); }
+  /// The host[:port] part, for the auth file.
+  std::string host() const { return registry.substr(0, registry.find('/')); }
+};
+
 struct CacheConfig {
   /// Eviction keeps the whole build cache below this many bytes (apparent size).
   std::optional<std::uint64_t> max_size;
@@ -30,7 +51,11 @@ struct CacheConfig {
   /// overlay where the kernel allows the mount (overlay_mount.hpp) and copies it elsewhere;
   /// `restore: copy` always copies.
   bool overlay_restore = true;
+  RemoteCacheConfig remote;
 };
+
+/// Parses `remote:`; "" or an error naming the key ("cache.remote.registry: ...").
+std::string ParseRemoteCacheConfig(const nlohmann::json& section, RemoteCacheConfig* config);
 
 /// Parses `section` (null or an object) into `config`; returns "" or an error naming the
 /// key: "cache.max_size: must be a size like \"10GiB\", got \"ten\"".

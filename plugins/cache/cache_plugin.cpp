@@ -12,6 +12,7 @@
 #include "kiln/plugin.hpp"
 #include "maintenance_steps.hpp"
 #include "paths_step.hpp"
+#include "remote_level.hpp"
 
 namespace kiln::cache {
 
@@ -35,9 +36,14 @@ class CachePlugin final : public Plugin {
     try {
       if (step == "paths") return RunPathsStep(args, ctx, config_);
       if (step == "hash") return RunHashStep(args, ctx, config_);
-      if (step == "restore") return RunRestoreStep(args, ctx, config_);
-      if (step == "save") return RunSaveStep(args, ctx, config_);
-      if (step == "stats") return RunStatsStep(args, ctx, config_);
+      if (step == "restore") return RunRestoreStep(args, ctx, config_, remote_);
+      if (step == "save") return RunSaveStep(args, ctx, config_, remote_);
+      if (step == "stats") {
+        StepResult result = RunStatsStep(args, ctx, config_);
+        // This process's remote counts, which the worker exports as kiln_cache_remote_total.
+        if (result.ok() && config_.remote.enabled()) result.outputs["remote"] = remote_.Counters();
+        return result;
+      }
       if (step == "gc") return RunGcStep(args, ctx, config_);
       return StepResult::Terminal("cache: no step named '" + std::string(step) + "'");
     } catch (const std::exception& e) {
@@ -47,6 +53,8 @@ class CachePlugin final : public Plugin {
 
  private:
   CacheConfig config_;
+  // Declared last: destroyed first, so the pusher stops before the config it reads.
+  RemoteLevel remote_;
 };
 
 // For the tests, which compile this file into their binary and make the plugin directly.

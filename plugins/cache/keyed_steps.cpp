@@ -74,7 +74,7 @@ std::string Megabytes(std::uint64_t bytes) {
 
 }  // namespace
 
-StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config) {
+StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config, RemoteLevel& remote) {
   KeyedArgs parsed;
   std::string error;
   if (!ParseKeyedArgs("restore", args, ctx, true, &parsed, &error)) return StepResult::Terminal(error);
@@ -84,16 +84,44 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
   options.copy = CopyOptionsFor(ctx, config);
   options.overlay_scratch = OverlayScratch(ctx, config);
   // The job's own scopes only: an untrusted job's ref first (what it saved), then its
-  // repository's; never another repository's.
+  // repository's; never another repository's. The exact key anywhere before any prefix:
+  // locally, then remotely; prefixes locally only (a registry lists tags, not keys).
   RestoreOutcome outcome;
   std::vector<std::string> warnings;
   std::string restored_from;
-  for (const std::string& scope : scopes.restore) {
-    outcome = KeyedStore(ctx.build_cache_dir(), scope).Restore(parsed.key, parsed.restore_keys, parsed.paths, options);
+  std::string source = "local";
+  auto attempt = [&](const std::string& scope, const std::vector<std::string>& restore_keys) {
+    outcome = KeyedStore(ctx.build_cache_dir(), scope).Restore(parsed.key, restore_keys, parsed.paths, options);
     warnings.insert(warnings.end(), outcome.warnings.begin(), outcome.warnings.end());
     if (outcome.cancelled || outcome.hit != RestoreOutcome::Hit::miss) {
       restored_from = scope == scopes.repository ? "repository" : "ref";
-      break;
+      return true;
+    }
+    return false;
+  };
+  bool done = false;
+  for (const std::string& scope : scopes.restore) {
+    if ((done = attempt(scope, {}))) break;
+  }
+  RegistryCredentials credentials;
+  if (!done && config.remote.enabled() && CredentialsForStep(config.remote, ctx, &credentials, &error)) {
+    for (const std::string& scope : scopes.restore) {
+      KeyedStore store(ctx.build_cache_dir(), scope);
+      std::string why;
+      const RemoteLevel::FetchResult fetched = remote.Fetch(config.remote, credentials, store, parsed.key, ctx, &why);
+      if (fetched == RemoteLevel::FetchResult::cancelled) return StepResult::Retryable("cache.restore: cancelled");
+      if (!why.empty()) warnings.push_back("remote: " + why);
+      if (fetched == RemoteLevel::FetchResult::hit && (done = attempt(scope, {}))) {
+        source = "remote";
+        break;
+      }
+    }
+  } else if (!done && config.remote.enabled()) {
+    warnings.push_back("remote: " + error);
+  }
+  if (!done && !parsed.restore_keys.empty()) {
+    for (const std::string& scope : scopes.restore) {
+      if (attempt(scope, parsed.restore_keys)) break;
     }
   }
   for (const auto& warning : warnings) ctx.warn("cache.restore: " + warning);
@@ -113,9 +141,11 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
       out["key"] = outcome.matched_key;
       out["mode"] = outcome.mounted ? "overlay" : "copy";
       out["scope"] = restored_from;
+      out["source"] = source;
       message = std::string(outcome.hit == RestoreOutcome::Hit::exact ? "exact" : "prefix") + " hit \"" +
                 outcome.matched_key + "\": " + std::to_string(outcome.files) + " files, " +
-                Megabytes(outcome.bytes) + (outcome.mounted ? ", mounted (overlay)" : ", copied");
+                Megabytes(outcome.bytes) + (outcome.mounted ? ", mounted (overlay)" : ", copied") +
+                (source == "remote" ? ", fetched from the registry" : "");
       if (!outcome.copied_because.empty()) message += " (no overlay: " + outcome.copied_because + ")";
       break;
   }
@@ -126,7 +156,7 @@ StepResult RunRestoreStep(const nlohmann::json& args, StepContext& ctx, const Ca
   return StepResult::Ok(std::move(out), message);
 }
 
-StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config) {
+StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const CacheConfig& config, RemoteLevel& remote) {
   KeyedArgs parsed;
   std::string error;
   if (!ParseKeyedArgs("save", args, ctx, false, &parsed, &error)) return StepResult::Terminal(error);
@@ -166,6 +196,19 @@ StepResult RunSaveStep(const nlohmann::json& args, StepContext& ctx, const Cache
       message = "not saved \"" + parsed.key + "\": " + outcome.message;
       ctx.warn("cache.save: " + message);
       break;
+  }
+  // The push runs after this step has returned (remote_level.hpp); an entry already in the
+  // registry is not pushed again.
+  if (config.remote.enabled() && (outcome.kind == SaveOutcome::Kind::saved || outcome.kind == SaveOutcome::Kind::exists) &&
+      !store.RemotePushed(parsed.key)) {
+    RegistryCredentials credentials;
+    if (CredentialsForStep(config.remote, ctx, &credentials, &error)) {
+      remote.EnqueuePush(config.remote, credentials, store, parsed.key);
+      out["remote"] = "queued";
+    } else {
+      ctx.warn("cache.save: remote: " + error);
+      out["remote"] = "skipped";
+    }
   }
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, " in %.2fs", Seconds(start));

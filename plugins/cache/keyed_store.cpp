@@ -29,6 +29,8 @@ namespace {
 constexpr const char* kManifestName = "manifest";
 constexpr const char* kPackName = "pack";
 constexpr const char* kLastUsedName = "last-used";
+// Present once the entry is in the remote level (pushed, or fetched from there).
+constexpr const char* kRemotePushedName = "remote-pushed";
 
 // Held shared while a job has the entry's trees mounted (entry_pins.hpp).
 fs::path MountedLockPath(const fs::path& keyed, const std::string& key) {
@@ -315,6 +317,52 @@ std::string KeyedStore::EnsureLayout() const {
   return {};
 }
 
+bool KeyedStore::CommitEntry(const std::string& key, const fs::path& temp, SaveOutcome* result) {
+  SaveOutcome& outcome = *result;
+  const fs::path entry = keyed_ / key;
+  auto discard = [&temp] {
+    RemoveTree(temp);
+    return false;
+  };
+  // Commit: the first whole entry under a key wins; a broken one is replaced.
+  KeyLock lock;
+  std::string error;
+  if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX, &error)) {
+    outcome.message = error;
+    return discard();
+  }
+  fs::path replaced;
+  struct stat st {};
+  if (::lstat(entry.c_str(), &st) == 0) {
+    Manifest existing;
+    std::string ignored;
+    if (ReadManifest(entry, &existing, true, &ignored)) {
+      outcome.kind = SaveOutcome::Kind::exists;
+      outcome.bytes = existing.bytes;
+      outcome.files = existing.files;
+      outcome.message = "an entry with key \"" + key + "\" was saved meanwhile";
+      return discard();
+    }
+    if (EntryPinned(MountedLockPath(keyed_, key))) {
+      outcome.message = "the broken entry \"" + key + "\" is mounted by a running job; not replacing it now";
+      return discard();
+    }
+    replaced = keyed_ / ".trash" / (key + "." + UniqueSuffix());
+    if (::rename(entry.c_str(), replaced.c_str()) != 0) {
+      outcome.message = "cannot move the broken entry \"" + entry.string() + "\" aside: " + ErrnoText(errno);
+      return discard();
+    }
+  }
+  if (::rename(temp.c_str(), entry.c_str()) != 0) {
+    outcome.message = "cannot move \"" + temp.string() + "\" to \"" + entry.string() + "\": " + ErrnoText(errno);
+    return discard();
+  }
+  SyncDirectory(keyed_);
+  lock = KeyLock();
+  if (!replaced.empty()) RemoveTree(replaced);
+  return true;
+}
+
 SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<WorkspacePath>& paths,
                              const SaveOptions& options) {
   SaveOutcome outcome;
@@ -409,43 +457,7 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
     return discard(outcome);
   }
   SyncDirectory(temp);
-
-  // Commit: the first whole entry under a key wins; a broken one is replaced.
-  KeyLock lock;
-  std::string error;
-  if (!lock.Acquire(keyed_ / ".locks" / (key + ".lock"), LOCK_EX, &error)) {
-    outcome.message = error;
-    return discard(outcome);
-  }
-  fs::path replaced;
-  struct stat st {};
-  if (::lstat(entry.c_str(), &st) == 0) {
-    Manifest existing;
-    std::string ignored;
-    if (ReadManifest(entry, &existing, true, &ignored)) {
-      outcome.kind = SaveOutcome::Kind::exists;
-      outcome.bytes = existing.bytes;
-      outcome.files = existing.files;
-      outcome.message = "an entry with key \"" + key + "\" was saved meanwhile";
-      return discard(outcome);
-    }
-    if (EntryPinned(MountedLockPath(keyed_, key))) {
-      outcome.message = "the broken entry \"" + key + "\" is mounted by a running job; not replacing it now";
-      return discard(outcome);
-    }
-    replaced = keyed_ / ".trash" / (key + "." + UniqueSuffix());
-    if (::rename(entry.c_str(), replaced.c_str()) != 0) {
-      outcome.message = "cannot move the broken entry \"" + entry.string() + "\" aside: " + ErrnoText(errno);
-      return discard(outcome);
-    }
-  }
-  if (::rename(temp.c_str(), entry.c_str()) != 0) {
-    outcome.message = "cannot move \"" + temp.string() + "\" to \"" + entry.string() + "\": " + ErrnoText(errno);
-    return discard(outcome);
-  }
-  SyncDirectory(keyed_);
-  lock = KeyLock();
-  if (!replaced.empty()) RemoveTree(replaced);
+  if (!CommitEntry(key, temp, &outcome)) return outcome;
   outcome.kind = SaveOutcome::Kind::saved;
   outcome.bytes = manifest.bytes;
   outcome.files = manifest.files;
@@ -458,6 +470,75 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
     }
   }
   return outcome;
+}
+
+std::string KeyedStore::NewImportDir(fs::path* dir) {
+  if (auto error = EnsureLayout(); !error.empty()) return error;
+  *dir = keyed_ / ".tmp" / ("import-" + UniqueSuffix());
+  if (::mkdir(dir->c_str(), 0700) != 0) return "cannot create \"" + dir->string() + "\": " + ErrnoText(errno);
+  return {};
+}
+
+SaveOutcome KeyedStore::Adopt(const std::string& key, const fs::path& fetched) {
+  SaveOutcome outcome;
+  Manifest manifest;
+  std::string error;
+  if (!ReadManifest(fetched, &manifest, false, &error)) {
+    outcome.message = "its manifest is not whole: " + error;
+    RemoveTree(fetched);
+    return outcome;
+  }
+  if (manifest.key != key) {
+    outcome.message = "its manifest names the key \"" + manifest.key + "\"";
+    RemoveTree(fetched);
+    return outcome;
+  }
+  const fs::path pack = fetched / kPackName;
+  struct stat st {};
+  if (::lstat(pack.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<std::uint64_t>(st.st_size) != manifest.pack_size) {
+    outcome.message = "its pack is missing or not the size its manifest says";
+    RemoveTree(fetched);
+    return outcome;
+  }
+  // The pack's time is part of what the manifest vouches for (a pack written to after the
+  // save is caught by it): give the fetched copy the time it had where it was saved.
+  const struct timespec times[2] = {{0, UTIME_OMIT},
+                                    {static_cast<time_t>(manifest.pack_mtime_ns / 1000000000LL),
+                                     static_cast<long>(manifest.pack_mtime_ns % 1000000000LL)}};
+  ::chmod(pack.c_str(), 0600);
+  ::chmod((fetched / kManifestName).c_str(), 0600);
+  if (::utimensat(AT_FDCWD, pack.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    outcome.message = "cannot set the time of \"" + pack.string() + "\": " + ErrnoText(errno);
+    RemoveTree(fetched);
+    return outcome;
+  }
+  if (auto write_error = WriteSynced(fetched / kLastUsedName, ""); !write_error.empty()) {
+    outcome.message = write_error;
+    RemoveTree(fetched);
+    return outcome;
+  }
+  // It came from the remote level: nothing to push back.
+  if (auto write_error = WriteSynced(fetched / kRemotePushedName, ""); !write_error.empty()) {
+    outcome.message = write_error;
+    RemoveTree(fetched);
+    return outcome;
+  }
+  if (!CommitEntry(key, fetched, &outcome)) return outcome;
+  outcome.kind = SaveOutcome::Kind::saved;
+  outcome.bytes = manifest.bytes;
+  outcome.files = manifest.files;
+  return outcome;
+}
+
+bool KeyedStore::RemotePushed(const std::string& key) const {
+  struct stat st {};
+  return ::lstat((keyed_ / key / kRemotePushedName).c_str(), &st) == 0;
+}
+
+void KeyedStore::MarkRemotePushed(const std::string& key) const {
+  const int fd = ::open((keyed_ / key / kRemotePushedName).c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) ::close(fd);
 }
 
 RestoreOutcome KeyedStore::Restore(const std::string& key, const std::vector<std::string>& restore_keys,

@@ -8,6 +8,7 @@
 //   keyed/<scope>/<key>/manifest     what the entry holds, with its digest (see manifest.hpp)
 //   keyed/<scope>/<key>/pack         the saved files' contents back to back (see tree_copy.hpp)
 //   keyed/<scope>/<key>/last-used    its modification time is the entry's last use (eviction)
+//   keyed/<scope>/<key>/remote-pushed there once the entry is in the remote level (remote_level.hpp)
 //   keyed/<scope>/<key>/trees/<n>    path n as a directory tree, for overlay restores (see
 //                                    entry_trees.hpp); an entry is not evicted while mounted
 //   keyed/<scope>/.tmp/              entries being written (same file system: renamed into place)
@@ -110,6 +111,20 @@ class KeyedStore {
   RestoreOutcome Restore(const std::string& key, const std::vector<std::string>& restore_keys,
                          const std::vector<WorkspacePath>& paths, const RestoreOptions& options);
 
+  /// A new private directory under the store's .tmp/ to fetch an entry into (its manifest
+  /// and pack), for Adopt. "" or what failed.
+  std::string NewImportDir(std::filesystem::path* dir);
+
+  /// Takes the fetched entry in `fetched` (from NewImportDir) into the store as `key`, when
+  /// its manifest parses whole (its own digest), names `key`, and its pack has the size the
+  /// manifest says; the pack then gets the time the manifest vouches for. `fetched` is used
+  /// up either way. saved, exists (another save or fetch was first), or failed with why.
+  SaveOutcome Adopt(const std::string& key, const std::filesystem::path& fetched);
+
+  /// Whether the entry `key` is known to be in the remote level, and marking it so.
+  bool RemotePushed(const std::string& key) const;
+  void MarkRemotePushed(const std::string& key) const;
+
   struct EntryInfo {
     std::string key;
     std::uint64_t bytes = 0;  // on disk: the pack and any unpacked trees
@@ -133,6 +148,9 @@ class KeyedStore {
 
  private:
   std::string EnsureLayout() const;
+  /// Renames the whole entry in `temp` into place as `key` (the first whole entry wins; a
+  /// broken one is replaced). False with `outcome` set (exists or failed) and `temp` removed.
+  bool CommitEntry(const std::string& key, const std::filesystem::path& temp, SaveOutcome* outcome);
   void Quarantine(const std::string& key, std::uint64_t inode, std::vector<std::string>* warnings);
 
   std::filesystem::path root_;

@@ -1,5 +1,6 @@
 #include "metrics/cache_size_probe.hpp"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
@@ -13,7 +14,11 @@ CacheSizeProbe::CacheSizeProbe(EngineContext& engine, prometheus::Registry& regi
       sizes_(prometheus::BuildGauge()
                  .Name("kiln_cache_size_bytes")
                  .Help("Size of the dependency cache per area (the cache plugin's cache.stats; area=\"total\" is all)")
-                 .Register(registry)) {
+                 .Register(registry)),
+      remote_counts_(prometheus::BuildCounter()
+                         .Name("kiln_cache_remote_total")
+                         .Help("The cache's remote level (a shared registry): fetches and pushes by result")
+                         .Register(registry)) {
   if (engine_.plugins->find("cache") == nullptr) return;  // no cache plugin: no cache metrics
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
@@ -54,6 +59,7 @@ bool CacheSizeProbe::Refresh() {
       }
     }
   }
+  if (out.contains("remote")) remote_counts_.Update(out["remote"]);
   return true;
 }
 

@@ -3,6 +3,9 @@
 // stats`), refreshed in the background every kRefresh. The engine knows nothing of the
 // cache's layout; without the cache plugin there is no such metric.
 //
+// The same run's "remote" counts become kiln_cache_remote_total{op,result}
+// (cache_remote_counts.hpp), up to kRefresh late.
+//
 // A refresh walks the cache tree (like du), so it is not done per scrape: a scrape shows the
 // sizes of the last refresh.
 #pragma once
@@ -13,6 +16,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include "metrics/cache_remote_counts.hpp"
 
 namespace prometheus {
 class Gauge;
@@ -40,6 +45,7 @@ class CacheSizeProbe {
  private:
   EngineContext& engine_;
   prometheus::Family<prometheus::Gauge>& sizes_;
+  CacheRemoteCounts remote_counts_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;

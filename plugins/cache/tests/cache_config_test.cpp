@@ -68,4 +68,45 @@ TEST(CacheConfigTest, ErrorsNameTheKey) {
 }
 
 }  // namespace
+TEST(CacheConfigTest, RemoteTakesARegistryPathASecretAndTls) {
+  CacheConfig config;
+  ASSERT_EQ(ParseCacheConfig({{"remote",
+                               {{"registry", "127.0.0.1:5000/kiln-cache"},
+                                {"secret", "cache-registry"},
+                                {"tls_verify", false},
+                                {"cert_dir", "/etc/kiln/ca"},
+                                {"timeout", "2m"}}}},
+                             &config),
+            "");
+  EXPECT_TRUE(config.remote.enabled());
+  EXPECT_EQ(config.remote.host(), "127.0.0.1:5000");
+  EXPECT_EQ(config.remote.secret, "cache-registry");
+  EXPECT_FALSE(config.remote.tls_verify);
+  EXPECT_EQ(config.remote.timeout.count(), 120);
+  ASSERT_EQ(ParseCacheConfig(nlohmann::json::object(), &config), "");
+  EXPECT_FALSE(config.remote.enabled());
+}
+
+TEST(CacheConfigTest, RemoteRejectsWhatNamesNoRegistryRepository) {
+  CacheConfig config;
+  const struct {
+    nlohmann::json remote;
+    const char* names;
+  } cases[] = {
+      {{{"secret", "s"}}, "cache.remote.registry: missing"},
+      {{{"registry", "https://r.example/c"}}, "cache.remote.registry"},
+      {{{"registry", "r.example/Upper"}}, "cache.remote.registry"},
+      {{{"registry", "r.example/a//b"}}, "cache.remote.registry"},
+      {{{"registry", "r.example/c"}, {"secret", ""}}, "cache.remote.secret"},
+      {{{"registry", "r.example/c"}, {"cert_dir", "relative"}}, "cache.remote.cert_dir"},
+      {{{"registry", "r.example/c"}, {"timeout", 0}}, "cache.remote.timeout"},
+      {{{"registry", "r.example/c"}, {"bucket", "x"}}, "cache.remote.bucket: unknown key"},
+      {"r.example/c", "cache.remote: must be a mapping"},
+  };
+  for (const auto& c : cases) {
+    const std::string error = ParseCacheConfig({{"remote", c.remote}}, &config);
+    EXPECT_NE(error.find(c.names), std::string::npos) << c.remote.dump() << " -> " << error;
+  }
+}
+
 }  // namespace kiln::cache
