@@ -1,5 +1,7 @@
 #include "dockerfile.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -13,24 +15,11 @@ namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 std::string Trim(const std::string& text) {
   auto begin = text.find_first_not_of(" \t\r");
   if (begin == std::string::npos) return {};
   auto end = text.find_last_not_of(" \t\r");
   return text.substr(begin, end - begin + 1);
-}
-
-std::vector<std::string> Words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string word; in >> word;) words.push_back(word);
-  return words;
 }
 
 bool IsInside(const fs::path& dir, const fs::path& path) {
@@ -61,7 +50,7 @@ std::vector<Instruction> SplitInstructions(const std::string& text) {
     ++number;
     std::string line = Trim(raw);
     if (directives) {
-      std::string lowered = Lower(line);
+      std::string lowered = AsciiLower(line);
       if (lowered.rfind("#", 0) == 0) {
         std::string body = Trim(lowered.substr(1));
         if (body.rfind("escape", 0) == 0) {
@@ -86,14 +75,14 @@ std::vector<Instruction> SplitInstructions(const std::string& text) {
     auto space = joined.find_first_of(" \t");
     Instruction instruction;
     instruction.line = pending_line;
-    instruction.keyword = Lower(joined.substr(0, space));
+    instruction.keyword = AsciiLower(joined.substr(0, space));
     instruction.rest = space == std::string::npos ? std::string() : Trim(joined.substr(space));
     out.push_back(instruction);
   }
   if (!Trim(pending).empty()) {
     std::string joined = Trim(pending);
     auto space = joined.find_first_of(" \t");
-    out.push_back({pending_line, Lower(joined.substr(0, space)),
+    out.push_back({pending_line, AsciiLower(joined.substr(0, space)),
                    space == std::string::npos ? std::string() : Trim(joined.substr(space))});
   }
   return out;
@@ -233,8 +222,8 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
   int stage_count = 0;
   bool seen_from = false;
   auto add_external = [&](const std::string& image) {
-    if (Lower(image) == "scratch") return;
-    if (std::find(stages.begin(), stages.end(), Lower(image)) != stages.end()) return;
+    if (AsciiLower(image) == "scratch") return;
+    if (std::find(stages.begin(), stages.end(), AsciiLower(image)) != stages.end()) return;
     if (std::find(out.external_images.begin(), out.external_images.end(), image) ==
         out.external_images.end()) {
       out.external_images.push_back(image);
@@ -264,7 +253,7 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
     if (onbuild) {
       std::string inner = instruction.rest;
       auto space = inner.find_first_of(" \t");
-      instruction.keyword = Lower(inner.substr(0, space));
+      instruction.keyword = AsciiLower(inner.substr(0, space));
       instruction.rest = space == std::string::npos ? std::string() : Trim(inner.substr(space));
     }
     if (instruction.keyword == "arg" || instruction.keyword == "env") secrets.Define(instruction.keyword, instruction.rest);
@@ -304,7 +293,7 @@ bool ParseDockerfile(const std::string& text, const std::map<std::string, std::s
       } else {
         add_external(image);
       }
-      if (i + 2 < words.size() && Lower(words[i + 1]) == "as") stages.push_back(Lower(words[i + 2]));
+      if (i + 2 < words.size() && AsciiLower(words[i + 1]) == "as") stages.push_back(AsciiLower(words[i + 2]));
       stages.push_back(std::to_string(stage_count++));  // COPY --from may name a stage by index
       seen_from = true;
       continue;

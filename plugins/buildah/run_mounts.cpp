@@ -1,5 +1,7 @@
 #include "run_mounts.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <regex>
@@ -8,12 +10,6 @@
 
 namespace kiln::buildah {
 namespace {
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::vector<std::string> SplitOn(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -153,7 +149,7 @@ std::string ReadRunFlags(const std::string& rest, std::vector<RunMount>& mounts)
 }
 
 int CountMountWords(const std::string& text) {
-  std::string lowered = Lower(text);
+  std::string lowered = AsciiLower(text);
   int count = 0;
   for (std::size_t at = lowered.find("--mount"); at != std::string::npos; at = lowered.find("--mount", at + 1)) {
     ++count;

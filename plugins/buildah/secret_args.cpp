@@ -1,5 +1,7 @@
 #include "secret_args.hpp"
 
+#include "text.hpp"
+
 #include <cctype>
 #include <sstream>
 #include <utility>
@@ -9,13 +11,6 @@ namespace kiln::buildah {
 namespace {
 
 bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-std::vector<std::string> Words(const std::string& text) {
-  std::istringstream in(text);
-  std::vector<std::string> words;
-  for (std::string word; in >> word;) words.push_back(word);
-  return words;
-}
 
 }  // namespace
 

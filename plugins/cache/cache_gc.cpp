@@ -1,5 +1,7 @@
 #include "cache_gc.hpp"
 
+#include "modified_time.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -17,12 +19,6 @@ namespace {
 std::int64_t NowUnix() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::int64_t ModifiedUnix(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec);
 }
 
 // An area's last use: its marker's time, else (never marked) the directory's own.

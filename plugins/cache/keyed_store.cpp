@@ -1,5 +1,7 @@
 #include "keyed_store.hpp"
 
+#include "modified_time.hpp"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/file.h>
@@ -102,12 +104,6 @@ std::vector<std::string> Relatives(const std::vector<WorkspacePath>& paths) {
   std::vector<std::string> out;
   for (const auto& p : paths) out.push_back(p.relative);
   return out;
-}
-
-std::int64_t ModifiedUnix(const fs::path& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return 0;
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec);
 }
 
 std::uint64_t Inode(const fs::path& path) {

@@ -1,5 +1,7 @@
 #include "cli_fetcher.hpp"
 
+#include "ascii_lower.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,11 +55,6 @@ std::string ShellQuote(const std::string& text) {
   return out + "'";
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // git writes progress as "...\r...\r...done.\n": keep the last state of each line.
 std::vector<std::string> FinalLines(const std::string& output) {
   std::vector<std::string> lines;
@@ -76,7 +73,7 @@ std::vector<std::string> FinalLines(const std::string& output) {
 
 FetchOutcome::Kind ClassifyOutput(const std::string& output, bool have_login) {
   using Kind = FetchOutcome::Kind;
-  const std::string text = Lower(output);
+  const std::string text = AsciiLower(output);
   auto has = [&](const char* needle) { return text.find(needle) != std::string::npos; };
   // git daemon's "access denied or repository not exported" is about the repository.
   if (has("not exported")) return Kind::repo_not_found;

@@ -1,15 +1,12 @@
 #include "git_config.hpp"
 
+#include "ascii_lower.hpp"
+
 #include <algorithm>
 #include <cctype>
 
 namespace kiln::git {
 namespace {
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 std::string TypeName(const nlohmann::json& value) { return value.type_name(); }
 
@@ -65,7 +62,7 @@ std::optional<GitConfig> GitConfig::Parse(const nlohmann::json& section, std::st
           *error = where + ": must be the name of a secret";
           return std::nullopt;
         }
-        config.credentials[Lower(host)] = secret.get<std::string>();
+        config.credentials[AsciiLower(host)] = secret.get<std::string>();
       }
     } else if (key == "submodule_credentials") {
       auto targets = SubmoduleCredentialTargets::Parse(value, error);

@@ -1,5 +1,7 @@
 #include "repo_url.hpp"
 
+#include "ascii_lower.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -12,12 +14,6 @@ namespace {
 
 bool IsKnownScheme(std::string_view scheme) {
   return scheme == "https" || scheme == "http" || scheme == "ssh" || scheme == "git" || scheme == "file";
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 bool ValidHost(std::string_view host) {
@@ -87,7 +83,7 @@ std::optional<RepoUrl> RepoUrl::Parse(std::string_view text, std::string* error)
   const std::size_t first_colon = text.find(':');
   const std::size_t first_slash = text.find('/');
   if (scheme_end != std::string_view::npos && scheme_end == first_colon) {
-    url.scheme = Lower(text.substr(0, scheme_end));
+    url.scheme = AsciiLower(text.substr(0, scheme_end));
     if (!IsKnownScheme(url.scheme)) {
       Fail(error, "unsupported scheme '" + url.scheme + "' (use https, http, ssh, git or file)");
       return std::nullopt;
@@ -107,7 +103,7 @@ std::optional<RepoUrl> RepoUrl::Parse(std::string_view text, std::string* error)
       url.user = std::string(authority.substr(0, at));
       authority = authority.substr(at + 1);
     }
-    url.host = Lower(authority);
+    url.host = AsciiLower(authority);
     url.path = path.empty() || path.front() != '/' ? "/" + std::string(path) : std::string(path);
   } else {
     Fail(error, "not a URL (expected scheme://host/path, user@host:path or an absolute path)");
@@ -158,7 +154,7 @@ std::optional<RepoUrl> RepoUrl::Parse(std::string_view text, std::string* error)
       }
       url.port = port;
     }
-    url.host = Lower(host);
+    url.host = AsciiLower(host);
   }
 
   if (url.scheme == "file") {

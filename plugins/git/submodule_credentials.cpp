@@ -1,5 +1,7 @@
 #include "submodule_credentials.hpp"
 
+#include "ascii_lower.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -7,11 +9,6 @@ namespace kiln::git {
 namespace {
 
 constexpr const char* kKey = "git.submodule_credentials";
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 // "/acme/lib.git/" and "/acme/lib" name one repository.
 std::string RepositoryPath(std::string path) {
@@ -47,11 +44,11 @@ std::optional<SubmoduleCredentialTargets> SubmoduleCredentialTargets::Parse(cons
     }
     const std::string entry = item.get<std::string>();
     if (entry.find('/') == std::string::npos) {
-      if (!ValidHostEntry(Lower(entry))) {
+      if (!ValidHostEntry(AsciiLower(entry))) {
         *error = where + ": '" + entry + "' is neither a host, a host:port nor a repository URL";
         return std::nullopt;
       }
-      targets.hosts.push_back(Lower(entry));
+      targets.hosts.push_back(AsciiLower(entry));
       continue;
     }
     std::string why;

@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kStep = "nx.build: ";
+constexpr const char* kBuildStep = "nx.build: ";
 
 /// A project or target name that is safe as one item of a comma-separated NX option.
 bool PlainName(const std::string& name) {
@@ -37,14 +37,14 @@ bool PlainRevision(const std::string& rev) {
 
 Parsed<std::vector<std::string>> ParseNames(const nlohmann::json& value, const std::string& key) {
   if (value.is_string()) {
-    if (!PlainName(value.get<std::string>())) return kStep + key + ": '" + value.get<std::string>() + "' is not a valid name";
+    if (!PlainName(value.get<std::string>())) return kBuildStep + key + ": '" + value.get<std::string>() + "' is not a valid name";
     return std::vector<std::string>{value.get<std::string>()};
   }
-  if (!value.is_array()) return std::string(kStep) + key + ": must be a list of names, got a " + value.type_name();
+  if (!value.is_array()) return std::string(kBuildStep) + key + ": must be a list of names, got a " + value.type_name();
   std::vector<std::string> names;
   for (const auto& item : value) {
     if (!item.is_string() || !PlainName(item.get<std::string>())) {
-      return std::string(kStep) + key + ": '" + (item.is_string() ? item.get<std::string>() : item.dump()) +
+      return std::string(kBuildStep) + key + ": '" + (item.is_string() ? item.get<std::string>() : item.dump()) +
              "' is not a valid name";
     }
     names.push_back(item.get<std::string>());
@@ -106,48 +106,48 @@ Parsed<BuildArgs> ParseBuildArgs(const nlohmann::json& args, const NxConfig& def
   BuildArgs out;
   out.install = defaults.install;
   out.parallel = defaults.parallel;
-  if (!args.is_object()) return std::string(kStep) + "arguments must be a table, got a " + args.type_name();
+  if (!args.is_object()) return std::string(kBuildStep) + "arguments must be a table, got a " + args.type_name();
   for (const auto& [key, value] : args.items()) {
     if (key == "dir") {
-      if (!value.is_string() || value.get<std::string>().empty()) return std::string(kStep) + "dir: must be a non-empty string";
+      if (!value.is_string() || value.get<std::string>().empty()) return std::string(kBuildStep) + "dir: must be a non-empty string";
       out.dir = value.get<std::string>();
     } else if (key == "targets" || key == "projects") {
       auto names = ParseNames(value, key);
       if (auto* error = std::get_if<std::string>(&names)) return *error;
       (key == "targets" ? out.targets : out.projects) = std::get<std::vector<std::string>>(names);
-      if (key == "targets" && out.targets.empty()) return std::string(kStep) + "targets: must name at least one target";
+      if (key == "targets" && out.targets.empty()) return std::string(kBuildStep) + "targets: must name at least one target";
     } else if (key == "base" || key == "head") {
       if (value.is_null()) continue;
-      if (!value.is_string()) return std::string(kStep) + key + ": must be a commit or ref, got a " + value.type_name();
+      if (!value.is_string()) return std::string(kBuildStep) + key + ": must be a commit or ref, got a " + value.type_name();
       const auto rev = value.get<std::string>();
-      if (!rev.empty() && !PlainRevision(rev)) return std::string(kStep) + key + ": '" + rev + "' is not a valid revision";
+      if (!rev.empty() && !PlainRevision(rev)) return std::string(kBuildStep) + key + ": '" + rev + "' is not a valid revision";
       (key == "base" ? out.base : out.head) = rev;
     } else if (key == "parallel") {
       if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > 256) {
-        return std::string(kStep) + "parallel: must be an integer from 1 to 256, got " + value.dump();
+        return std::string(kBuildStep) + "parallel: must be an integer from 1 to 256, got " + value.dump();
       }
       out.parallel = value.get<int>();
     } else if (key == "install") {
       auto mode = value.is_string() ? ParseInstallMode(value.get<std::string>()) : std::nullopt;
-      if (!mode) return std::string(kStep) + "install: must be 'auto', 'ci' or 'none', got " + value.dump();
+      if (!mode) return std::string(kBuildStep) + "install: must be 'auto', 'ci' or 'none', got " + value.dump();
       out.install = *mode;
     } else if (key == "env") {
-      if (!value.is_object()) return std::string(kStep) + "env: must be a table of strings, got a " + value.type_name();
+      if (!value.is_object()) return std::string(kBuildStep) + "env: must be a table of strings, got a " + value.type_name();
       for (const auto& [name, item] : value.items()) {
-        if (name.empty() || name.find('=') != std::string::npos) return std::string(kStep) + "env: '" + name + "' is not a variable name";
+        if (name.empty() || name.find('=') != std::string::npos) return std::string(kBuildStep) + "env: '" + name + "' is not a variable name";
         if (item.is_string()) {
           out.env[name] = item.get<std::string>();
         } else if (item.is_number() || item.is_boolean()) {
           out.env[name] = item.dump();
         } else {
-          return std::string(kStep) + "env." + name + ": must be a string, got a " + item.type_name();
+          return std::string(kBuildStep) + "env." + name + ": must be a string, got a " + item.type_name();
         }
       }
     } else {
-      return std::string(kStep) + key + ": unknown argument (known: dir, targets, base, head, projects, parallel, install, env)";
+      return std::string(kBuildStep) + key + ": unknown argument (known: dir, targets, base, head, projects, parallel, install, env)";
     }
   }
-  if (out.dir.empty()) return std::string(kStep) + "dir: required (the workspace directory, e.g. src.path)";
+  if (out.dir.empty()) return std::string(kBuildStep) + "dir: required (the workspace directory, e.g. src.path)";
   return out;
 }
 
@@ -173,17 +173,17 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
 
   std::string error;
   const fs::path dir = ResolveWorkspaceDir(ctx, args.dir, &error);
-  if (dir.empty()) return StepResult::Terminal(kStep + error);
+  if (dir.empty()) return StepResult::Terminal(kBuildStep + error);
   std::error_code ec;
   if (!fs::is_regular_file(dir / "nx.json", ec)) {
-    return StepResult::Terminal(std::string(kStep) + "no nx.json in " + dir.string() + ": not an NX workspace");
+    return StepResult::Terminal(std::string(kBuildStep) + "no nx.json in " + dir.string() + ": not an NX workspace");
   }
 
   const RepoCache cache = RepoCacheFor(ctx);
   const std::set<Language> languages = DetectWorkspaceLanguages(dir);
   std::vector<dependency_caches::LanguageCacheArea> areas;
   if (std::string failed = PrepareDependencyCaches(cache, languages, &areas); !failed.empty()) {
-    return StepResult::Retryable(kStep + failed);
+    return StepResult::Retryable(kBuildStep + failed);
   }
   ctx.log("languages in the workspace: " + JoinLanguages(languages) + "; dependency caches under " +
           cache.build_cache.string() + ", NX's cache under " + cache.nx_cache().string());
@@ -191,13 +191,13 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   const std::vector<SandboxMount> mounts = SandboxMountsFor(cache, areas);
   StepResult installed = SetUpAndInstall(ctx, dir, args.install, cache.npm_area(), &env, mounts);
   if (!installed.ok()) {
-    installed.message = kStep + installed.message;
+    installed.message = kBuildStep + installed.message;
     return installed;
   }
-  if (ctx.cancelled()) return StepResult::Terminal(std::string(kStep) + "cancelled");
+  if (ctx.cancelled()) return StepResult::Terminal(std::string(kBuildStep) + "cancelled");
   const fs::path nx = NxExecutable(dir);
   if (!fs::exists(nx, ec)) {
-    return StepResult::Terminal(std::string(kStep) + "NX is not installed: no " + nx.string() +
+    return StepResult::Terminal(std::string(kBuildStep) + "NX is not installed: no " + nx.string() +
                                 " (is nx in the workspace's devDependencies? install = '" +
                                 std::string(ToString(args.install)) + "')");
   }
@@ -213,7 +213,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   const std::string command = affected ? "affected" : "run-many";
 
   RepoLock lock(ctx, cache.root / "nx.lock");
-  if (!lock.held()) return StepResult::Terminal(kStep + lock.error());
+  if (!lock.held()) return StepResult::Terminal(kBuildStep + lock.error());
 
   const fs::path profile = UniqueRunFile(cache, "-profile.json");
   ProcessSpec spec;
@@ -232,9 +232,9 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
   ProcessResult result = ctx.run(spec);
   const std::string profile_text = ReadNxFile(cache, profile);
   fs::remove(profile, ec);
-  if (!result.started) return StepResult::Terminal(std::string(kStep) + "cannot run " + nx.string() + ": " + result.error);
+  if (!result.started) return StepResult::Terminal(std::string(kBuildStep) + "cannot run " + nx.string() + ": " + result.error);
   if (result.cancelled || result.timed_out) {
-    return StepResult::Terminal(std::string(kStep) + "nx " + command + " was stopped (" +
+    return StepResult::Terminal(std::string(kBuildStep) + "nx " + command + " was stopped (" +
                                 (result.cancelled ? "cancelled" : "timed out") + ")");
   }
 
@@ -245,7 +245,7 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
       const BuildSummary summary = Summarize(*tasks);
       if (!summary.failed_tasks.empty()) {
         const TaskOutcome& first = summary.failed_tasks.front();
-        std::string message = std::string(kStep) + "project " + first.project + " failed its target " + first.target;
+        std::string message = std::string(kBuildStep) + "project " + first.project + " failed its target " + first.target;
         if (summary.failed_tasks.size() > 1) {
           std::vector<std::string> others;
           for (std::size_t i = 1; i < summary.failed_tasks.size(); ++i) others.push_back(summary.failed_tasks[i].id);
@@ -255,14 +255,14 @@ StepResult RunBuild(StepContext& ctx, const nlohmann::json& raw_args, const NxCo
         return StepResult::Terminal(message);
       }
     }
-    return StepResult::Terminal(std::string(kStep) + "nx " + command + " failed (exit " +
+    return StepResult::Terminal(std::string(kBuildStep) + "nx " + command + " failed (exit " +
                                 std::to_string(result.exit_code) + "):\n" + TailLines(result.output_tail, 40, 4000));
   }
   if (!tasks && profile_text.empty()) {
     // NX writes no profile when there was nothing to run (nothing affected).
     tasks.emplace();
   } else if (!tasks) {
-    return StepResult::Terminal(std::string(kStep) + "nx " + command + " succeeded but left no readable task profile at " +
+    return StepResult::Terminal(std::string(kBuildStep) + "nx " + command + " succeeded but left no readable task profile at " +
                                 profile.string() + (profile_error.empty() ? "" : " (" + profile_error + ")"));
   }
 

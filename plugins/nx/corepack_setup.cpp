@@ -32,7 +32,7 @@ std::string NpmConfig(StepContext& ctx, const fs::path& dir, const std::string& 
   return value == "null" || value == "undefined" ? "" : value;
 }
 
-std::string Tail(const std::string& text, std::size_t bytes) {
+std::string LastBytes(const std::string& text, std::size_t bytes) {
   return text.size() <= bytes ? text : text.substr(text.size() - bytes);
 }
 
@@ -106,7 +106,7 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
   ProcessResult made = ctx.run(mkdir);
   if (!made.ok()) {
     return StepResult::Terminal("cannot create " + shims.string() + ": " +
-                                (made.started ? Tail(made.output_tail, 1000) : made.error));
+                                (made.started ? LastBytes(made.output_tail, 1000) : made.error));
   }
   // The shims (links to Corepack's own scripts) are made again each time: a job's processes
   // can write this directory, and what they left there is not run as the package manager.
@@ -119,7 +119,7 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
   ProcessResult enabled = ctx.run(enable);
   if (!enabled.ok()) {
     return StepResult::Terminal("cannot set up Corepack (Node's, which provides " + name + ") in " + shims.string() + ": " +
-                                (enabled.started ? Tail(enabled.output_tail, 2000) : enabled.error));
+                                (enabled.started ? LastBytes(enabled.output_tail, 2000) : enabled.error));
   }
   if (!setup->pin) return StepResult::Ok({});
 
@@ -144,16 +144,16 @@ StepResult SetUpPackageManager(StepContext& ctx, const fs::path& dir, const std:
     const std::string text = WithoutStack(fetched.output_tail);
     const std::string what = "package.json's packageManager " + p.spec + " cannot be had from " + registry;
     if (text.find("HTTP 404") != std::string::npos || text.find("HTTP 410") != std::string::npos) {
-      return StepResult::Terminal(what + ": the registry has no " + p.name + " " + p.version + "\n" + Tail(text, 2000));
+      return StepResult::Terminal(what + ": the registry has no " + p.name + " " + p.version + "\n" + LastBytes(text, 2000));
     }
     if (text.find("No compatible signature") != std::string::npos) {
       return StepResult::Terminal(what + ": the registry's metadata carries no signature Corepack knows (a mirror that "
-                                         "strips them needs COREPACK_INTEGRITY_KEYS=0 in the job's env)\n" + Tail(text, 2000));
+                                         "strips them needs COREPACK_INTEGRITY_KEYS=0 in the job's env)\n" + LastBytes(text, 2000));
     }
     if (LooksLikeNetworkFailure(text) && text.find("HTTP 4") == std::string::npos) {
-      return StepResult::Retryable(what + " (network):\n" + Tail(text, 2000));
+      return StepResult::Retryable(what + " (network):\n" + LastBytes(text, 2000));
     }
-    return StepResult::Terminal(what + ":\n" + Tail(text, 2000));
+    return StepResult::Terminal(what + ":\n" + LastBytes(text, 2000));
   }
   setup->downloaded = true;
   return StepResult::Ok({});

@@ -46,7 +46,7 @@ bool NodeModulesInStep(const fs::path& dir, const PackageManager& pm) {
   return !ec1 && !ec2 && marker >= lockfile;
 }
 
-std::string Tail(const std::string& text, std::size_t bytes) {
+std::string TailFromALineStart(const std::string& text, std::size_t bytes) {
   if (text.size() <= bytes) return text;
   auto cut = text.find('\n', text.size() - bytes);
   return cut == std::string::npos ? text.substr(text.size() - bytes) : text.substr(cut + 1);
@@ -171,7 +171,7 @@ StepResult InstallPackages(StepContext& ctx, const fs::path& dir, InstallMode mo
     return StepResult::Terminal("`" + command + "` was stopped (" + (result.cancelled ? "cancelled" : "timed out") + ")");
   }
   if (!result.ok()) {
-    const std::string tail = Tail(result.output_tail, 4000);
+    const std::string tail = TailFromALineStart(result.output_tail, 4000);
     const std::string message = "`" + command + "` failed in " + dir.string() + " (exit " +
                                 std::to_string(result.exit_code) + "):\n" + tail;
     if (LooksLikeNetworkFailure(result.output_tail)) return StepResult::Retryable(message);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config_test_util.hpp"
+#include "support/contains.hpp"
 
 namespace kiln {
 namespace {
@@ -21,7 +22,7 @@ using testing::MapEnv;
 using testing::TempDir;
 using testing::WriteFile;
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
 
 // ---------------------------------------------------------------------------------------
 // Defaults

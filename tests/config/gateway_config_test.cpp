@@ -4,6 +4,7 @@
 
 #include "config/config.hpp"
 #include "config_test_util.hpp"
+#include "support/contains.hpp"
 
 namespace kiln {
 namespace {
@@ -15,7 +16,7 @@ using testing::LoadYaml;
 using testing::MapEnv;
 using testing::TempDir;
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
 
 TEST(GatewayConfig, DefaultsIgnoreTagsAndDeletionsAndRememberDeliveriesForAWeek) {
   auto loaded = LoadConfig(std::nullopt, MapEnv());

@@ -5,6 +5,7 @@
 
 #include "config/config.hpp"
 #include "config_test_util.hpp"
+#include "support/contains.hpp"
 
 namespace kiln {
 namespace {
@@ -14,7 +15,7 @@ using testing::TempDir;
 
 constexpr const char* kSha = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
 
 std::string OneSchedule(const std::string& name, const std::string& cron, const std::string& job_extra = "") {
   return "schedules:\n"

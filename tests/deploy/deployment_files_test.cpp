@@ -17,14 +17,13 @@
 
 #include "config/config.hpp"
 #include "support/temp_dir.hpp"
+#include "support/contains.hpp"
 
 namespace kiln::testing {
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kSource = KILN_SOURCE_DIR;
-
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::vector<std::string> Strings(const YAML::Node& list) {
   std::vector<std::string> out;

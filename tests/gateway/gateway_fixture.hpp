@@ -37,6 +37,9 @@ inline constexpr const char* kApiToken = "gateway-test-api-token";
 inline const std::string kPushedCommit = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c";
 inline const std::string kPreviousCommit = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
 
+/// A push of main from kPreviousCommit to kPushedCommit.
+inline std::string BranchPush() { return PushPayload("refs/heads/main", kPreviousCommit, kPushedCommit); }
+
 class GatewayTest : public WorkerTest {
  protected:
   void SetUp() override {

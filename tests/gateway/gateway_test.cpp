@@ -2,16 +2,13 @@
 #include "gateway_fixture.hpp"
 
 #include "gateway/delivery_ledger.hpp"
+#include "support/contains.hpp"
 
 namespace kiln::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string BranchPush() { return PushPayload("refs/heads/main", kPreviousCommit, kPushedCommit); }
 
 TEST_F(GatewayTest, OnlyAValidSignatureGetsIn) {
   StartGateway();

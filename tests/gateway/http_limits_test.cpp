@@ -7,13 +7,10 @@
 
 #include "gateway_fixture.hpp"
 #include "raw_http_connection.hpp"
+#include "support/contains.hpp"
 
 namespace kiln::testing {
 namespace {
-
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string BranchPush() { return PushPayload("refs/heads/main", kPreviousCommit, kPushedCommit); }
 
 std::string Gzip(const std::string& data) {
   z_stream zs{};

@@ -10,7 +10,7 @@
 namespace kiln {
 namespace {
 
-constexpr const char* kCommit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+constexpr const char* kAnyCommit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 
 std::string ErrorOf(const nlohmann::json& message) {
   auto job = ParseJob(message.dump(), {});
@@ -20,7 +20,7 @@ std::string ErrorOf(const nlohmann::json& message) {
 
 TEST(JobMessageErrors, AnEnvKeyWithAControlCharacterIsQuotedNotCopied) {
   // "env.A\nB: must be a string" put a line break into the dead letter's reason.
-  nlohmann::json message = {{"id", "a"}, {"repo", {{"url", "https://x/y"}}}, {"commit", kCommit},
+  nlohmann::json message = {{"id", "a"}, {"repo", {{"url", "https://x/y"}}}, {"commit", kAnyCommit},
                             {"env", {{"A\nB", 1}}}};
   const std::string error = ErrorOf(message);
   EXPECT_EQ(error.find('\n'), std::string::npos) << error;
@@ -31,7 +31,7 @@ TEST(JobMessageErrors, ALongValueIsCutAtACharacterNotInsideOne) {
   // 'ftp://xx/' is 9 bytes, then two-byte characters: byte 200 fell inside one.
   std::string url = "ftp://xx/";
   for (int i = 0; i < 150; ++i) url += "\xc3\xa9";  // é
-  nlohmann::json message = {{"id", "a"}, {"repo", {{"url", url}}}, {"commit", kCommit}};
+  nlohmann::json message = {{"id", "a"}, {"repo", {{"url", url}}}, {"commit", kAnyCommit}};
   const std::string error = ErrorOf(message);
   EXPECT_EQ(error.rfind("repo.url: scheme 'ftp' is not allowed", 0), 0u) << error;
   // The quoted part ends with whole characters, then "...".

@@ -6,11 +6,12 @@
 #include <prometheus/registry.h>
 
 #include "metrics/metrics_http.hpp"
+#include "support/contains.hpp"
 
 namespace kiln {
 namespace {
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
 
 TEST(CacheRemoteCounts, TotalsBecomeCounterIncrements) {
   prometheus::Registry registry;

@@ -8,11 +8,12 @@
 
 #include "metrics/metrics_http.hpp"
 #include "worker/worker_fixture.hpp"
+#include "support/contains.hpp"
 
 namespace kiln {
 namespace {
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+using testing::Contains;
 
 nlohmann::json Event(const std::string& job, const std::string& type, nlohmann::json fields = {}) {
   nlohmann::json e = {{"job", job}, {"type", type}};

@@ -16,9 +16,9 @@ namespace kiln::buildah {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr const char* kSecret = "tok-5ecret-v4lue";
+constexpr const char* kSecretValue = "tok-5ecret-v4lue";
 
-bool IsSecretValue(std::string_view value) { return value.find(kSecret) != std::string_view::npos; }
+bool IsSecretValue(std::string_view value) { return value.find(kSecretValue) != std::string_view::npos; }
 
 struct HostileCase {
   const char* name;
@@ -93,26 +93,26 @@ const std::vector<HostileCase>& Corpus() {
       {"COPY --from begins with -", "FROM scratch\nCOPY --from=-q /a /a\n", {"line 2:", "begins with '-'"}},
       // A secret build arg that would be sent to a registry.
       {"secret in FROM with braces", "ARG TOKEN\nFROM 127.0.0.1:5999/x:${TOKEN}\n", {"line 2:", "FROM", "TOKEN"},
-       {{"TOKEN", kSecret}}},
+       {{"TOKEN", kSecretValue}}},
       {"secret in FROM without braces", "ARG TOKEN\nFROM 127.0.0.1:5999/$TOKEN/x\n", {"line 2:", "TOKEN"},
-       {{"TOKEN", kSecret}}},
+       {{"TOKEN", kSecretValue}}},
       {"secret in FROM through a default", "ARG TOKEN\nFROM 127.0.0.1:5999/x:${NOPE:-$TOKEN}\n", {"line 2:", "TOKEN"},
-       {{"TOKEN", kSecret}}},
+       {{"TOKEN", kSecretValue}}},
       {"secret in FROM through another ARG", "ARG TOKEN\nARG T2=pre-${TOKEN}\nFROM 127.0.0.1:5999/x:$T2\n",
-       {"line 3:", "T2"}, {{"TOKEN", kSecret}}},
+       {"line 3:", "T2"}, {{"TOKEN", kSecretValue}}},
       {"secret in FROM through a modifier", "ARG TOKEN\nFROM 127.0.0.1:5999/x:${TOKEN:+yes}\n", {"line 2:", "TOKEN"},
-       {{"TOKEN", kSecret}}},
-      {"secret ARG default", std::string("ARG T=") + kSecret + "\nFROM 127.0.0.1:5999/x:$T\n", {"line 2:", "T"}},
+       {{"TOKEN", kSecretValue}}},
+      {"secret ARG default", std::string("ARG T=") + kSecretValue + "\nFROM 127.0.0.1:5999/x:$T\n", {"line 2:", "T"}},
       {"secret in --platform", "ARG TOKEN\nFROM --platform=$TOKEN scratch\n", {"line 2:", "TOKEN"},
-       {{"TOKEN", kSecret}}},
+       {{"TOKEN", kSecretValue}}},
       {"secret in COPY --from", "FROM scratch\nARG TOKEN\nCOPY --from=127.0.0.1:5999/x:$TOKEN /a /a\n",
-       {"line 3:", "COPY --from", "TOKEN"}, {{"TOKEN", kSecret}}},
+       {"line 3:", "COPY --from", "TOKEN"}, {{"TOKEN", kSecretValue}}},
       {"secret through ENV in COPY --from", "FROM scratch\nARG TOKEN\nENV IMG=127.0.0.1:5999/x:$TOKEN\nCOPY --from=$IMG /a /a\n",
-       {"line 4:", "IMG"}, {{"TOKEN", kSecret}}},
+       {"line 4:", "IMG"}, {{"TOKEN", kSecretValue}}},
       {"secret in a mount's from", "FROM scratch\nARG TOKEN\nRUN --mount=type=bind,from=127.0.0.1:5999/x:$TOKEN,target=/h true\n",
-       {"line 3:", "RUN --mount from", "TOKEN"}, {{"TOKEN", kSecret}}},
+       {"line 3:", "RUN --mount from", "TOKEN"}, {{"TOKEN", kSecretValue}}},
       {"secret in an ADD URL", "FROM scratch\nARG TOKEN\nADD http://127.0.0.1:5999/$TOKEN /a\n", {"line 3:", "ADD", "TOKEN"},
-       {{"TOKEN", kSecret}}},
+       {{"TOKEN", kSecretValue}}},
   };
   return corpus;
 }
@@ -124,7 +124,7 @@ TEST(DockerfileHostileCorpus, EachIsRefusedNamingTheLineAndTheOption) {
     for (const std::string& part : hostile.expected) {
       EXPECT_NE(error.find(part), std::string::npos) << hostile.name << ": '" << part << "' not in: " << error;
     }
-    EXPECT_EQ(error.find(kSecret), std::string::npos) << hostile.name << ": the error shows the secret: " << error;
+    EXPECT_EQ(error.find(kSecretValue), std::string::npos) << hostile.name << ": the error shows the secret: " << error;
   }
 }
 
@@ -143,7 +143,7 @@ TEST(DockerfileHostileCorpus, OrdinaryMountsAndArgsAreAccepted) {
       "ARG BASE=scratch\nARG TOKEN\nFROM $BASE\nENV PUBLIC=yes\nCOPY --from=scratch /a /a\n",
   };
   for (const std::string& dockerfile : benign) {
-    EXPECT_EQ(Parse(dockerfile, {{"TOKEN", kSecret}}), "") << dockerfile;
+    EXPECT_EQ(Parse(dockerfile, {{"TOKEN", kSecretValue}}), "") << dockerfile;
   }
 }
 

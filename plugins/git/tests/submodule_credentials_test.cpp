@@ -7,6 +7,7 @@
 #include "support/git_server.hpp"
 #include "support/step_harness.hpp"
 #include "support/temp_dir.hpp"
+#include "transport_name.hpp"
 
 namespace kiln::git {
 namespace {
@@ -19,8 +20,6 @@ using kiln::testing::TempDir;
 using nlohmann::json;
 
 constexpr char kToken[] = "tok-submodule-4e3d2c1b";
-
-std::string TransportName(Transport transport) { return transport == Transport::cli ? "cli" : "libgit2"; }
 
 class SubmoduleCredentialsTest : public ::testing::TestWithParam<Transport> {
  protected:

@@ -13,6 +13,7 @@
 #include "support/git_server.hpp"
 #include "support/step_harness.hpp"
 #include "support/temp_dir.hpp"
+#include "transport_name.hpp"
 
 namespace kiln::git {
 namespace {
@@ -25,10 +26,8 @@ using kiln::testing::StepHarness;
 using kiln::testing::TempDir;
 using nlohmann::json;
 
-constexpr char kToken[] = "tok-9f8e7d6c5b4a-never-printed";
+constexpr char kHttpToken[] = "tok-9f8e7d6c5b4a-never-printed";
 constexpr char kUnknownCommit[] = "0123456789abcdef0123456789abcdef01234567";
-
-std::string TransportName(Transport transport) { return transport == Transport::cli ? "cli" : "libgit2"; }
 
 // Every file under `dir` whose bytes contain `needle`.
 std::vector<std::string> FilesContaining(const std::filesystem::path& dir, const std::string& needle) {
@@ -330,7 +329,7 @@ class GitHttpTest : public GitSyncTest {
   void SetUp() override {
     GitSyncTest::SetUp();
     std::string error;
-    ASSERT_TRUE(server_->StartHttp("ci", kToken, &error)) << error;
+    ASSERT_TRUE(server_->StartHttp("ci", kHttpToken, &error)) << error;
     commit_ = work_->Commit({{"a.txt", "over http\n"}}, "http");
     work_->Push();
   }
@@ -339,22 +338,22 @@ class GitHttpTest : public GitSyncTest {
 };
 
 TEST_P(GitHttpTest, ClonesWithBasicAuthFromASecretAndNeverShowsTheToken) {
-  harness_->set_secret("forge", std::string("ci:") + kToken);
+  harness_->set_secret("forge", std::string("ci:") + kHttpToken);
   StepResult result = Sync({{"url", HttpUrl()}, {"commit", commit_}, {"credentials", "forge"}});
   ASSERT_TRUE(result.ok()) << result.message << "\n" << harness_->log_text();
   EXPECT_EQ(ReadFile(harness_->workspace() / "src/a.txt"), "over http\n");
-  EXPECT_EQ(harness_->log_text().find(kToken), std::string::npos);
-  EXPECT_EQ(result.outputs.dump().find(kToken), std::string::npos);
-  EXPECT_EQ(result.message.find(kToken), std::string::npos);
-  EXPECT_EQ(FilesContaining(harness_->code_cache_dir(), kToken), std::vector<std::string>{});
-  EXPECT_EQ(FilesContaining(harness_->workspace(), kToken), std::vector<std::string>{});
+  EXPECT_EQ(harness_->log_text().find(kHttpToken), std::string::npos);
+  EXPECT_EQ(result.outputs.dump().find(kHttpToken), std::string::npos);
+  EXPECT_EQ(result.message.find(kHttpToken), std::string::npos);
+  EXPECT_EQ(FilesContaining(harness_->code_cache_dir(), kHttpToken), std::vector<std::string>{});
+  EXPECT_EQ(FilesContaining(harness_->workspace(), kHttpToken), std::vector<std::string>{});
   const auto mirror = harness_->code_cache_dir() / ("127.0.0.1_" + std::to_string(server_->http_port())) / "acme/shop.git";
   const std::string config = ReadFile(mirror / "config");
   EXPECT_EQ(config.find("[remote"), std::string::npos) << config;  // the remote is never saved
 }
 
 TEST_P(GitHttpTest, TakesCredentialsFromTheConfigByHost) {
-  harness_->set_secret("forge_token", kToken);  // a bare token: the user comes from the URL
+  harness_->set_secret("forge_token", kHttpToken);  // a bare token: the user comes from the URL
   ASSERT_EQ(plugin_.configure(json{{"transport", TransportName(GetParam())},
                                    {"credentials", {{"127.0.0.1:" + std::to_string(server_->http_port()), "forge_token"}}}}),
             "");
@@ -364,7 +363,7 @@ TEST_P(GitHttpTest, TakesCredentialsFromTheConfigByHost) {
 }
 
 TEST_P(GitHttpTest, TheTokenNeverLeavesThePluginEvenUnredacted) {
-  RawRecordingContext ctx(tmp_ / "raw", {{"forge", std::string("ci:") + kToken}});
+  RawRecordingContext ctx(tmp_ / "raw", {{"forge", std::string("ci:") + kHttpToken}});
   StepResult ok = plugin_.run("sync", {{"url", HttpUrl()}, {"commit", commit_}, {"credentials", "forge"}}, ctx);
   ASSERT_TRUE(ok.ok()) << ok.message;
   // A refused login and a token in the URL take the error paths.
@@ -373,18 +372,18 @@ TEST_P(GitHttpTest, TheTokenNeverLeavesThePluginEvenUnredacted) {
   ASSERT_TRUE(server_->StartHttp("ci", "another-password", &error)) << error;
   StepResult refused = plugin_.run("sync", {{"url", HttpUrl()}, {"commit", kUnknownCommit}, {"credentials", "forge"}}, ctx);
   EXPECT_EQ(refused.status, StepResult::Status::terminal);
-  const std::string in_url = "http://ci:" + std::string(kToken) + "@127.0.0.1:" + std::to_string(server_->http_port()) +
+  const std::string in_url = "http://ci:" + std::string(kHttpToken) + "@127.0.0.1:" + std::to_string(server_->http_port()) +
                              "/acme/shop.git";
   StepResult refused_url = plugin_.run("sync", {{"url", in_url}, {"commit", kUnknownCommit}}, ctx);
   EXPECT_EQ(refused_url.status, StepResult::Status::terminal);
   for (const auto* result : {&ok, &refused, &refused_url}) {
-    EXPECT_EQ(result->message.find(kToken), std::string::npos) << result->message;
-    EXPECT_EQ(result->outputs.dump().find(kToken), std::string::npos);
+    EXPECT_EQ(result->message.find(kHttpToken), std::string::npos) << result->message;
+    EXPECT_EQ(result->outputs.dump().find(kHttpToken), std::string::npos);
   }
-  EXPECT_EQ(ctx.said().find(kToken), std::string::npos) << ctx.said();
-  EXPECT_EQ(FilesContaining(tmp_ / "raw", kToken), std::vector<std::string>{});
+  EXPECT_EQ(ctx.said().find(kHttpToken), std::string::npos) << ctx.said();
+  EXPECT_EQ(FilesContaining(tmp_ / "raw", kHttpToken), std::vector<std::string>{});
   // And the plugin registered it for redaction, in case a library or server echoes it.
-  EXPECT_NE(std::find(ctx.redactions().begin(), ctx.redactions().end(), kToken), ctx.redactions().end());
+  EXPECT_NE(std::find(ctx.redactions().begin(), ctx.redactions().end(), kHttpToken), ctx.redactions().end());
 }
 
 TEST_P(GitHttpTest, ARefusedLoginIsTerminalAndIsTriedOnce) {

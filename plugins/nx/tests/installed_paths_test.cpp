@@ -13,7 +13,7 @@ namespace {
 namespace fs = std::filesystem;
 using kiln::testing::TempDir;
 using kiln::testing::WriteFile;
-using Strings = std::vector<std::string>;
+using Paths = std::vector<std::string>;
 
 class InstalledPathsTest : public ::testing::Test {
  protected:
@@ -32,7 +32,7 @@ TEST_F(InstalledPathsTest, WorkspacesOfPackageJsonWithOneAndAnyDepthGlobs) {
   Package("libs/.hidden");
   Package("tools/cli");
   Package("other/x");
-  EXPECT_EQ(WorkspacePackageDirs(root()), (Strings{"apps/api", "apps/web", "libs/ui/button", "tools/cli"}));
+  EXPECT_EQ(WorkspacePackageDirs(root()), (Paths{"apps/api", "apps/web", "libs/ui/button", "tools/cli"}));
 }
 
 TEST_F(InstalledPathsTest, YarnObjectFormAndPnpmWorkspaceYaml) {
@@ -41,7 +41,7 @@ TEST_F(InstalledPathsTest, YarnObjectFormAndPnpmWorkspaceYaml) {
   Package("apps/web");
   Package("libs/shared");
   Package("nx");
-  EXPECT_EQ(WorkspacePackageDirs(root()), (Strings{"apps/web", "libs/shared"}));
+  EXPECT_EQ(WorkspacePackageDirs(root()), (Paths{"apps/web", "libs/shared"}));
 }
 
 TEST_F(InstalledPathsTest, NoEscapeThroughDotDotOrLinks) {
@@ -60,8 +60,8 @@ TEST_F(InstalledPathsTest, NodeModulesForEveryPackageWithKeyFiles) {
   const PackageManagerPin pin{"yarn", "4.15.0", "yarn@4.15.0"};
   const InstalledPaths paths = InstalledPathsFor(root(), "yarn", pin, root() / "yarn.lock");
   EXPECT_EQ(paths.linker, "node-modules");
-  EXPECT_EQ(paths.paths, (Strings{"libs/shared/node_modules", "node_modules"}));
-  EXPECT_EQ(paths.key_files, (Strings{"yarn.lock", ".yarnrc.yml"}));
+  EXPECT_EQ(paths.paths, (Paths{"libs/shared/node_modules", "node_modules"}));
+  EXPECT_EQ(paths.key_files, (Paths{"yarn.lock", ".yarnrc.yml"}));
 }
 
 TEST_F(InstalledPathsTest, PlugAndPlayKeepsItsFilesNotNodeModules) {
@@ -70,7 +70,7 @@ TEST_F(InstalledPathsTest, PlugAndPlayKeepsItsFilesNotNodeModules) {
   const PackageManagerPin pin{"yarn", "4.15.0", "yarn@4.15.0"};
   const InstalledPaths paths = InstalledPathsFor(root(), "yarn", pin, root() / "yarn.lock");
   EXPECT_EQ(paths.linker, "pnp");
-  EXPECT_EQ(paths.paths, (Strings{".pnp.cjs", ".pnp.loader.mjs", ".yarn/cache", ".yarn/install-state.gz", ".yarn/unplugged"}));
+  EXPECT_EQ(paths.paths, (Paths{".pnp.cjs", ".pnp.loader.mjs", ".yarn/cache", ".yarn/install-state.gz", ".yarn/unplugged"}));
 }
 
 TEST_F(InstalledPathsTest, YarnOneAndPnpmAndNpm) {
@@ -78,8 +78,8 @@ TEST_F(InstalledPathsTest, YarnOneAndPnpmAndNpm) {
   EXPECT_EQ(InstalledPathsFor(root(), "yarn", std::nullopt, {}).linker, "node-modules");  // no .yarnrc.yml: yarn 1
   EXPECT_EQ(InstalledPathsFor(root(), "pnpm", std::nullopt, {}).linker, "pnpm");
   const InstalledPaths npm = InstalledPathsFor(root(), "npm", std::nullopt, root() / "package-lock.json");
-  EXPECT_EQ(npm.paths, (Strings{"node_modules"}));
-  EXPECT_EQ(npm.key_files, (Strings{"package-lock.json"}));
+  EXPECT_EQ(npm.paths, (Paths{"node_modules"}));
+  EXPECT_EQ(npm.key_files, (Paths{"package-lock.json"}));
 }
 
 }  // namespace
