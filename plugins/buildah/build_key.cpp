@@ -1,5 +1,7 @@
 #include "build_key.hpp"
 
+#include "text.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +15,6 @@ namespace kiln::buildah {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Trim(std::string text) {
-  while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) text.pop_back();
-  const auto begin = text.find_first_not_of(" \t");
-  return begin == std::string::npos ? std::string() : text.substr(begin);
-}
 
 bool IsIgnored(const std::string& relative, const std::vector<std::string>& ignored) {
   for (const std::string& path : ignored) {

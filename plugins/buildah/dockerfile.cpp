@@ -15,13 +15,6 @@ namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
 
-std::string Trim(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return {};
-  auto end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
-
 bool IsInside(const fs::path& dir, const fs::path& path) {
   auto d = dir.begin();
   auto p = path.begin();

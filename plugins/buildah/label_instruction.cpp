@@ -1,5 +1,7 @@
 #include "label_instruction.hpp"
 
+#include "text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <sstream>
@@ -7,13 +9,6 @@
 
 namespace kiln::buildah {
 namespace {
-
-std::string Trim(const std::string& text) {
-  auto begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return {};
-  auto end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
 
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });

@@ -17,6 +17,14 @@ inline std::string AsciiLower(std::string_view text) {
   return out;
 }
 
+// Without the spaces, tabs and carriage returns around it.
+inline std::string Trim(std::string_view text) {
+  const auto begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  const auto end = text.find_last_not_of(" \t\r");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
 // Whitespace-separated words, as a shell would split an unquoted line.
 inline std::vector<std::string> Words(const std::string& text) {
   std::istringstream in(text);

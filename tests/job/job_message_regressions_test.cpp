@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kAnyCommit = "9fceb02d0ae598e95dc970b74767f19372d61af8";
 
-std::string ErrorOf(const nlohmann::json& message) {
+std::string ParseErrorOf(const nlohmann::json& message) {
   auto job = ParseJob(message.dump(), {});
   EXPECT_FALSE(job.ok()) << message.dump();
   return job.ok() ? std::string() : job.error();
@@ -22,7 +22,7 @@ TEST(JobMessageErrors, AnEnvKeyWithAControlCharacterIsQuotedNotCopied) {
   // "env.A\nB: must be a string" put a line break into the dead letter's reason.
   nlohmann::json message = {{"id", "a"}, {"repo", {{"url", "https://x/y"}}}, {"commit", kAnyCommit},
                             {"env", {{"A\nB", 1}}}};
-  const std::string error = ErrorOf(message);
+  const std::string error = ParseErrorOf(message);
   EXPECT_EQ(error.find('\n'), std::string::npos) << error;
   EXPECT_EQ(error, "env: 'A?B' is not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
 }
@@ -32,7 +32,7 @@ TEST(JobMessageErrors, ALongValueIsCutAtACharacterNotInsideOne) {
   std::string url = "ftp://xx/";
   for (int i = 0; i < 150; ++i) url += "\xc3\xa9";  // é
   nlohmann::json message = {{"id", "a"}, {"repo", {{"url", url}}}, {"commit", kAnyCommit}};
-  const std::string error = ErrorOf(message);
+  const std::string error = ParseErrorOf(message);
   EXPECT_EQ(error.rfind("repo.url: scheme 'ftp' is not allowed", 0), 0u) << error;
   // The quoted part ends with whole characters, then "...".
   const std::string tail = "\xc3\xa9...'";
