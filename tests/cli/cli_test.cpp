@@ -182,6 +182,35 @@ TEST_F(KilnCli, HumanOutputShowsStepsAndTheResult) {
   EXPECT_NE(run.out.find("✗ job failed"), std::string::npos) << run.out;
 }
 
+TEST_F(KilnCli, RunLogWritesTheWholeLogToAFile) {
+  // The terminal shows progress only; --log keeps every line, as kiln logs prints a job's
+  // log from BUILD_LOGS, redacted.
+  WriteConfig("secrets:\n  token: env:KILN_PLANTED\n");
+  std::string pipeline = Pipeline("noisy", R"(
+    kiln.log("before any step")
+    kiln.step("noisy", function()
+      kiln.exec { cmd = { "sh", "-c", "seq 1 20000; echo the token is $T" }, env = { T = kiln.secret("token") } }
+    end)
+  )");
+  const std::string log = (dir_ / "run.log").string();
+  Output run = Kiln("run --log '" + log + "' --config '" + config_ + "' --pipeline '" + pipeline + "' '" + repo_ + "'",
+                    "KILN_PLANTED=" + kPlanted);
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_EQ(run.out.find("19999"), std::string::npos) << "the terminal shows progress, not the log";
+  const std::string text = ReadFile(log);
+  EXPECT_EQ(text.find(kPlanted), std::string::npos);
+  EXPECT_NE(text.find("the token is ***"), std::string::npos) << text.substr(text.size() - 200);
+  std::string expected = "==> (script) (attempt 1, job attempt 1) <==\nbefore any step\n"
+                         "==> step noisy (attempt 1, job attempt 1) <==\n";
+  for (int i = 1; i <= 20000; ++i) expected += std::to_string(i) + "\n";
+  EXPECT_EQ(text.substr(0, expected.size()), expected);
+
+  Output unwritable = Kiln("run --log '" + (dir_ / "no-such-dir" / "run.log").string() + "' --config '" + config_ +
+                           "' --pipeline '" + pipeline + "' '" + repo_ + "'");
+  EXPECT_EQ(unwritable.code, 2);
+  EXPECT_NE(unwritable.err.find("no-such-dir/run.log: No such file or directory"), std::string::npos) << unwritable.err;
+}
+
 TEST_F(KilnCli, ExitCodes) {
   std::string failing = Pipeline("fail", "kiln.fail('broken')");
   EXPECT_EQ(Kiln("run --config '" + config_ + "' --pipeline '" + failing + "' '" + repo_ + "'").code, 1);

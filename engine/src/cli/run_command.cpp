@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/log_file_tee.hpp"
 #include "cli/progress_printer.hpp"
 #include "job/job_runner.hpp"
 #include "log/logging.hpp"
@@ -68,7 +69,7 @@ Result<RemoteRef> LookUpRemote(const std::string& url, const std::string& branch
 
 void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   struct Options {
-    std::string repo, pipeline, commit, branch, before;
+    std::string repo, pipeline, commit, branch, before, log_file;
     std::vector<std::string> env;
     bool json = false;
     bool verbose = false;
@@ -83,6 +84,7 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
   cmd->add_option("--env", options->env, "KEY=VALUE for the job's env (repeatable), as kiln submit --env");
   cmd->add_option("--config", global.config_path, "config file (else CONFIG_PATH, else defaults)");
   cmd->add_flag("--json", options->json, "print one JSON event per line");
+  cmd->add_option("--log", options->log_file, "also write the job's whole log to this file, as kiln logs prints it");
   cmd->add_flag("-v,--verbose", options->verbose, "log at the configured level (default for run: warnings only)");
   cmd->callback([options, &global, &exit_code] {
     EngineSetup setup;
@@ -152,6 +154,17 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
     } else {
       sink = std::make_unique<ProgressPrinter>(stdout, ::isatty(STDOUT_FILENO) != 0);
     }
+    LogFileTee* log_file = nullptr;
+    if (!options->log_file.empty()) {
+      auto tee = LogFileTee::Open(options->log_file, std::move(sink));
+      if (!tee) {
+        std::cerr << "kiln run: " << tee.error() << "\n";
+        exit_code = 2;
+        return;
+      }
+      log_file = tee.value().get();
+      sink = std::move(tee.value());
+    }
     CancellationToken cancel;
     g_run_token.store(&cancel);
     struct sigaction action {};
@@ -166,8 +179,10 @@ void AddRunCommand(CLI::App& app, GlobalOptions& global, int& exit_code) {
     JobRunner runner(deps);
     JobOutcome outcome = runner.run(job, *sink, cancel, options->pipeline);
     g_run_token.store(nullptr);
+    const std::string log_error = log_file != nullptr ? log_file->write_error() : std::string();
     sink.reset();
     exit_code = outcome.status == JobStatus::succeeded ? 0 : 1;
+    if (!log_error.empty()) std::cerr << "kiln run: " << log_error << "\n";
   });
 }
 
