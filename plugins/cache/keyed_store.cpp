@@ -1,6 +1,7 @@
 #include "keyed_store.hpp"
 
 #include "modified_time.hpp"
+#include "new_file.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -58,29 +59,6 @@ bool ReadWhole(const fs::path& path, std::string* out) {
   ::close(fd);
   out->resize(done);
   return true;
-}
-
-std::string WriteSynced(const fs::path& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot create \"" + path.string() + "\": " + ErrnoText(errno);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return "cannot write \"" + path.string() + "\": " + ErrnoText(e);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return "cannot flush \"" + path.string() + "\": " + ErrnoText(e);
-  }
-  ::close(fd);
-  return {};
 }
 
 void SyncDirectory(const fs::path& dir) {
@@ -444,11 +422,11 @@ SaveOutcome KeyedStore::Save(const std::string& key, const std::vector<Workspace
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 
   // The manifest last: an entry without one (a crash before this line) is never trusted.
-  if (auto error = WriteSynced(temp / kManifestName, SerializeManifest(manifest)); !error.empty()) {
+  if (auto error = WriteNewFile(temp / kManifestName, SerializeManifest(manifest), Flush::yes); !error.empty()) {
     outcome.message = error;
     return discard(outcome);
   }
-  if (auto error = WriteSynced(temp / kLastUsedName, ""); !error.empty()) {
+  if (auto error = WriteNewFile(temp / kLastUsedName, "", Flush::yes); !error.empty()) {
     outcome.message = error;
     return discard(outcome);
   }
@@ -509,13 +487,13 @@ SaveOutcome KeyedStore::Adopt(const std::string& key, const fs::path& fetched) {
     RemoveTree(fetched);
     return outcome;
   }
-  if (auto write_error = WriteSynced(fetched / kLastUsedName, ""); !write_error.empty()) {
+  if (auto write_error = WriteNewFile(fetched / kLastUsedName, "", Flush::yes); !write_error.empty()) {
     outcome.message = write_error;
     RemoveTree(fetched);
     return outcome;
   }
   // It came from the remote level: nothing to push back.
-  if (auto write_error = WriteSynced(fetched / kRemotePushedName, ""); !write_error.empty()) {
+  if (auto write_error = WriteNewFile(fetched / kRemotePushedName, "", Flush::yes); !write_error.empty()) {
     outcome.message = write_error;
     RemoveTree(fetched);
     return outcome;

@@ -1,5 +1,7 @@
 #include "remote_artifact.hpp"
 
+#include "new_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,24 +55,6 @@ std::string FileSha256(const fs::path& path, std::uint64_t* size) {
   return hash.HexDigest();
 }
 
-std::string WriteNew(const fs::path& path, const std::string& content) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot create \"" + path.string() + "\": " + ErrnoText(errno);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      return "cannot write \"" + path.string() + "\": " + ErrnoText(e);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  return {};
-}
-
 bool ReadSmall(const fs::path& path, std::string* out) {
   std::error_code ec;
   const auto size = fs::file_size(path, ec);
@@ -91,7 +75,7 @@ std::string AddBlob(const fs::path& layout, const std::string& content, Blob* bl
   const fs::path path = layout / "blobs" / "sha256" / hex;
   std::error_code ec;
   if (fs::exists(path, ec)) return {};
-  return WriteNew(path, content);
+  return WriteNewFile(path, content, Flush::no);
 }
 
 // The pack as a blob: a hard link (the store and the layout share .tmp's file system), a
@@ -166,7 +150,7 @@ std::string WriteEntryLayout(const fs::path& entry_dir, const std::string& scope
   std::error_code ec;
   fs::create_directories(layout / "blobs" / "sha256", ec);
   if (ec) return "cannot create \"" + layout.string() + "\": " + ec.message();
-  if (auto e = WriteNew(layout / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})"); !e.empty()) return e;
+  if (auto e = WriteNewFile(layout / "oci-layout", R"({"imageLayoutVersion":"1.0.0"})", Flush::no); !e.empty()) return e;
 
   Blob config, manifest_blob, pack;
   const nlohmann::json config_json = {{"key", key}, {"scope", scope}};
@@ -190,7 +174,7 @@ std::string WriteEntryLayout(const fs::path& entry_dir, const std::string& scope
   nlohmann::json top_descriptor = Descriptor(kOciManifestMediaType, top);
   top_descriptor["annotations"] = {{"org.opencontainers.image.ref.name", EntryTag(key)}};
   const nlohmann::json index = {{"schemaVersion", 2}, {"manifests", {top_descriptor}}};
-  return WriteNew(layout / "index.json", index.dump());
+  return WriteNewFile(layout / "index.json", index.dump(), Flush::no);
 }
 
 std::string ReadEntryLayout(const fs::path& layout, const std::string& scope, const std::string& key,
