@@ -19,7 +19,7 @@
 #include "transport/job_state_store.hpp"
 #include "transport/nats_job_sink.hpp"
 #include "util/cancellation.hpp"
-#include "worker/job_retry_delay.hpp"
+#include "worker/attempt_outcome.hpp"
 
 namespace kiln {
 
@@ -452,64 +452,55 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
   event["time"] = NowIso8601();
   event["job_attempt"] = delivered;
 
-  if (running->interrupted_by_shutdown.load() && outcome.status != JobStatus::succeeded) {
-    // Shutdown after the grace period: the job runs again elsewhere, from the start.
-    nlohmann::json requeued = {{"job", job.id},        {"seq", event.value("seq", first_seq)},
-                               {"time", NowIso8601()}, {"worker", worker_id_},
-                               {"type", "job.queued"}, {"message", "worker shutting down; the job will run again"}};
-    if (finish_and(requeued)) natsMsg_Nak(msg, nullptr);
-    spdlog::info("worker {}: job {} interrupted by shutdown; handed back for redelivery", worker_id_, job.id);
-    natsMsg_Destroy(msg);
-    return;
-  }
+  AttemptResult result;
+  result.status = outcome.status;
+  result.retryable = outcome.retryable;
+  result.error = outcome.error;
+  result.attempt = static_cast<int>(delivered);
+  result.max_attempts = config_.worker.max_retries + 1;
+  result.interrupted_by_shutdown = running->interrupted_by_shutdown.load();
+  result.timeout = config_.worker.timeout;
+  result.retry_delay = config_.worker.retry_delay;
+  result.retry_max_delay = config_.worker.retry_max_delay;
+  // One generator per slot thread: the slots fail jobs concurrently.
+  static thread_local std::mt19937_64 jitter{std::random_device{}()};
+  const AttemptOutcome decision = DecideAttemptOutcome(result, jitter);
 
-  const int max_attempts = config_.worker.max_retries + 1;
-  switch (outcome.status) {
-    case JobStatus::succeeded:
-    case JobStatus::cancelled:
-      if (finish_and(event)) Ack(msg, "job " + job.id);
+  if (decision.replaces_attempt_event) {
+    event = {{"job", job.id}, {"seq", event.value("seq", first_seq)}, {"time", NowIso8601()}, {"worker", worker_id_}};
+  }
+  if (decision.event_type) event["type"] = *decision.event_type;
+  for (const auto& [key, value] : decision.event_fields.items()) event[key] = value;
+
+  const bool finished = finish_and(event);
+  switch (decision.message) {
+    case MessageAction::ack:
+      if (finished) Ack(msg, "job " + job.id);
       break;
-    case JobStatus::timed_out: {
-      event["reason"] = "timed out (worker.timeout)";
-      event["dead_lettered"] = true;
-      if (finish_and(event)) {
-        DeadLetter letter{job.id, "timed out after " + std::to_string(config_.worker.timeout.count()) + " ms",
-                          outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq, BodyOf(msg)};
+    case MessageAction::nak:
+      if (finished) {
+        if (decision.nak_delay.count() > 0) natsMsg_NakWithDelay(msg, decision.nak_delay.count(), nullptr);
+        else natsMsg_Nak(msg, nullptr);
+      }
+      if (result.interrupted_by_shutdown) {
+        spdlog::info("worker {}: job {} interrupted by shutdown; handed back for redelivery", worker_id_, job.id);
+      } else if (finished) {
+        spdlog::info("worker {}: job {} attempt {}/{} failed (retryable): {}; again in {} ms", worker_id_, job.id,
+                     delivered, result.max_attempts, outcome.error, decision.nak_delay.count());
+      }
+      break;
+    case MessageAction::dead_letter:
+      if (finished) {
+        DeadLetter letter{job.id, decision.dead_letter_reason, outcome.error, static_cast<int>(delivered), worker_id_,
+                          "", stream_seq, BodyOf(msg)};
         // Acked only once the dead letter is in: else the redelivery publishes it (Process).
         dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
-      }
-      break;
-    }
-    case JobStatus::failed: {
-      if (outcome.retryable && static_cast<int>(delivered) < max_attempts) {
-        // One generator per slot thread: the slots fail jobs concurrently.
-        static thread_local std::mt19937_64 jitter{std::random_device{}()};
-        auto delay = JobRetryDelay(static_cast<int>(delivered), config_.worker.retry_delay,
-                                   config_.worker.retry_max_delay, jitter);
-        event["will_retry"] = true;
-        event["retry_in_ms"] = delay.count();
-        if (finish_and(event)) {
-          natsMsg_NakWithDelay(msg, delay.count(), nullptr);
-          spdlog::info("worker {}: job {} attempt {}/{} failed (retryable): {}; again in {} ms", worker_id_, job.id,
-                       delivered, max_attempts, outcome.error, delay.count());
+        if (outcome.status == JobStatus::failed) {
+          spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, decision.dead_letter_reason,
+                       outcome.error);
         }
-        break;
-      }
-      std::string reason = outcome.retryable
-                               ? "failed after " + std::to_string(delivered) + " attempts"
-                               : "terminal failure";
-      event["type"] = "job.dead";
-      event["reason"] = reason;
-      event["attempts"] = delivered;
-      if (!outcome.error.empty()) event["error"] = outcome.error;
-      if (finish_and(event)) {
-        DeadLetter letter{job.id, reason, outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq,
-                          BodyOf(msg)};
-        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
-        spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, reason, outcome.error);
       }
       break;
-    }
   }
   if (msg != nullptr) natsMsg_Destroy(msg);  // unless the dead-letter publisher took it
 }
