@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct OutcomeRow {
   milliseconds max_nak_delay;
   std::string dead_letter_reason;
 };
+
+// ctest's test names print the parameter: its name, not its bytes.
+void PrintTo(const OutcomeRow& row, std::ostream* out) { *out << row.name; }
 
 AttemptResult FinishedAttempt(JobStatus status, bool retryable, int attempt, int max_attempts, bool shutdown = false,
                       std::string error = "boom", milliseconds retry_delay = milliseconds(10000),

@@ -20,6 +20,7 @@
 #include "transport/nats_job_sink.hpp"
 #include "util/cancellation.hpp"
 #include "worker/attempt_outcome.hpp"
+#include "worker/status_subject_sink.hpp"
 
 namespace kiln {
 
@@ -253,8 +254,14 @@ bool Worker::Ack(natsMsg* msg, const std::string& what) {
   return s == NATS_OK;
 }
 
+void Worker::PublishJobDead(EventSink& sink, const std::string& job_id, std::uint64_t seq, nlohmann::json fields) {
+  JobEvents(job_id, worker_id_, redactor_, sink, seq).emit(event_type::kJobDead, std::move(fields));
+}
+
 void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq,
-                               const std::string& error) {
+                               const std::string& parse_error) {
+  // The error may quote any field of the message, a secret's value too.
+  const std::string error = redactor_ != nullptr ? redactor_->redact(parse_error) : parse_error;
   DeadLetter letter;
   letter.body = BodyOf(msg);
   letter.reason = "invalid message: " + error;
@@ -272,9 +279,7 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
                letter.reason);
   DeadLetterPublisher::Handoff handoff{std::move(letter), msg};
   handoff.published = [this, error](const DeadLetter& dead) {
-    if (observer_ != nullptr) {
-      observer_->publish({{"job", dead.job_id}, {"type", "job.dead"}, {"reason", dead.reason}});
-    }
+    if (observer_ != nullptr) PublishJobDead(*observer_, dead.job_id, 1, {{"reason", dead.reason}});
     if (dead.job_id.empty()) return;
     JobStateStore store(conn_.builds_kv());
     nlohmann::json state = {{"id", dead.job_id},  {"status", "dead"},     {"reason", dead.reason},
@@ -283,12 +288,8 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
     std::uint64_t revision = 0;
     // Only for an id nobody uses: a malformed message must not overwrite a real job's state.
     if (store.Write(dead.job_id, state, revision) == WriteOutcome::ok) {
-      nlohmann::json event = {{"job", dead.job_id}, {"seq", 1},        {"time", NowIso8601()},
-                              {"worker", worker_id_}, {"type", "job.dead"}, {"reason", dead.reason},
-                              {"error", error}};
-      std::string subject = std::string(subjects::kStatusPrefix) + dead.job_id;
-      std::string body = Redactor::redact_url_credentials(event.dump());
-      js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
+      StatusSubjectSink status_subject(conn_, dead.job_id);
+      PublishJobDead(status_subject, dead.job_id, 1, {{"reason", dead.reason}, {"error", error}});
     }
   };
   // Acked once the letter is in; nak'ed if NATS refuses it for too long (the next delivery
@@ -572,7 +573,7 @@ DeadLetterPublisher::Handoff Worker::MaxDeliveriesHandoff(std::uint64_t seq, int
   handoff.published = [this, seq](const DeadLetter& letter) {
     jsErrCode code = static_cast<jsErrCode>(0);
     js_DeleteMsg(conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
-    if (observer_ != nullptr) observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
+    if (observer_ != nullptr) PublishJobDead(*observer_, letter.job_id, 1, {{"reason", letter.reason}});
     spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", worker_id_, seq, letter.job_id, letter.reason);
   };
   handoff.given_up = [this, seq](const DeadLetter& letter, const std::string&) {
@@ -622,13 +623,10 @@ DeadLetterPublisher::Readiness Worker::DecideDeadAfterMaxDeliveries(DeadLetter& 
     }
     if (outcome == WriteOutcome::ok) {
       // The job's one terminal event: no worker is left to publish it.
-      nlohmann::json event = {{"job", letter.job_id}, {"seq", event_seq},          {"time", NowIso8601()},
-                              {"worker", worker_id_},  {"type", "job.dead"},       {"reason", letter.reason},
-                              {"attempts", deliveries}, {"dead_lettered", true}};
-      if (!letter.error.empty()) event["error"] = letter.error;
-      std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-      std::string text = Redactor::redact_url_credentials(event.dump());
-      js_PublishAsync(conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
+      nlohmann::json fields = {{"reason", letter.reason}, {"attempts", deliveries}, {"dead_lettered", true}};
+      if (!letter.error.empty()) fields["error"] = letter.error;
+      StatusSubjectSink status_subject(conn_, letter.job_id);
+      PublishJobDead(status_subject, letter.job_id, event_seq, std::move(fields));
       return DeadLetterPublisher::Readiness::ready;
     }
     // conflict: someone wrote in between; read again and decide again.
