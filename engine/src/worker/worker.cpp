@@ -15,7 +15,6 @@
 #include "state/job_state.hpp"
 #include "transport/dead_letters.hpp"
 #include "transport/jetstream_setup.hpp"
-#include "transport/job_publisher.hpp"
 #include "transport/job_state_store.hpp"
 #include "transport/nats_job_sink.hpp"
 #include "util/cancellation.hpp"
