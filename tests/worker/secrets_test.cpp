@@ -4,7 +4,9 @@
 // revision kept), the dead letter, and the error messages a person reads back (kiln status,
 // kiln dlq list). `kiln run`'s output is tests/cli's; the git mirror's config is
 // plugins/git/tests' (TheTokenNeverLeavesThePluginEvenUnredacted and the basic-auth test).
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "transport/log_reader.hpp"
 #include "worker/worker_fixture.hpp"
@@ -15,7 +17,8 @@ namespace {
 constexpr const char* kPlanted = "planted-7c1e9a44-not-for-anyone";
 constexpr const char* kJob = "secret-job";
 
-class PlantedSecret : public WorkerTest {
+// A worker configured with the planted secret (secrets.token).
+class PlantedSecretConfig : public WorkerTest {
  protected:
   void SetUp() override {
     WorkerTest::SetUp();
@@ -30,6 +33,44 @@ class PlantedSecret : public WorkerTest {
     yaml.replace(yaml.find(plain_logging), plain_logging.size(),
                  "logging: { level: debug, format: json }\nsecrets:\n  token: env:KILN_PLANTED\n");
     WriteFile(config_path(), yaml);
+  }
+  void TearDown() override {
+    ::unsetenv("KILN_PLANTED");
+    WorkerTest::TearDown();
+  }
+  static bool Holds(const std::string& text) { return text.find(kPlanted) != std::string::npos; }
+};
+
+TEST_F(PlantedSecretConfig, IsNotInTheDeadEventOfAMessageThatIsNoJob) {
+  // The parse error quotes the bad field, here the secret itself: the job.dead event, the
+  // state and the letter of a message no attempt ran are redacted as a job's own events are.
+  StartWorker();
+  nlohmann::json body = nlohmann::json::parse(JobBody("invalid-secret-job", "noop"));
+  body["commit"] = kPlanted;
+  PublishRaw(body.dump());
+  auto state = WaitForStatus("invalid-secret-job", {"dead"});
+  ASSERT_FALSE(state.is_null());
+  EXPECT_FALSE(Holds(state.dump())) << state.dump();
+  std::vector<nlohmann::json> events;
+  for (int i = 0; i < 50 && events.empty(); ++i) {
+    events = Events("invalid-secret-job");
+    if (events.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(events.size(), 1u);
+  const nlohmann::json& dead = events[0];
+  EXPECT_EQ(dead["type"], "job.dead");
+  EXPECT_EQ(dead["job"], "invalid-secret-job");
+  EXPECT_EQ(dead["seq"], 1);
+  EXPECT_TRUE(dead.contains("time") && dead.contains("worker")) << dead.dump();
+  EXPECT_NE(dead.value("reason", "").find("invalid message: commit: "), std::string::npos) << dead.dump();
+  EXPECT_NE(dead.value("reason", "").find("***"), std::string::npos) << dead.dump();
+  EXPECT_FALSE(Holds(dead.dump())) << dead.dump();
+}
+
+class PlantedSecret : public PlantedSecretConfig {
+ protected:
+  void SetUp() override {
+    PlantedSecretConfig::SetUp();
     WritePipeline("leak", R"(
       local t = kiln.secret("token")
       kiln.log("the token is " .. t)
@@ -44,11 +85,6 @@ class PlantedSecret : public WorkerTest {
     PublishJob(kJob, "leak");
     ASSERT_FALSE(WaitForStatus(kJob, {"dead"}).is_null());
   }
-  void TearDown() override {
-    ::unsetenv("KILN_PLANTED");
-    WorkerTest::TearDown();
-  }
-  static bool Holds(const std::string& text) { return text.find(kPlanted) != std::string::npos; }
 };
 
 TEST_F(PlantedSecret, IsNotInTheWorkersLog) {

@@ -82,6 +82,7 @@ int RunWorker(const GlobalOptions& global) {
   while (true) {
     worker = std::make_unique<Worker>(ctx.config, *conn, runner, worker_id);
     if (telemetry.value()) worker->set_event_observer(telemetry.value()->events());
+    worker->set_redactor(&ctx.redactor);
     auto started = worker->Start();
     if (started) break;
     spdlog::warn("worker {}: {}; retrying", worker_id, started.error());

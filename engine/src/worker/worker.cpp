@@ -15,11 +15,13 @@
 #include "state/job_state.hpp"
 #include "transport/dead_letters.hpp"
 #include "transport/jetstream_setup.hpp"
-#include "transport/job_publisher.hpp"
 #include "transport/job_state_store.hpp"
 #include "transport/nats_job_sink.hpp"
 #include "util/cancellation.hpp"
-#include "worker/job_retry_delay.hpp"
+#include "worker/attempt_outcome.hpp"
+#include "worker/jetstream_message.hpp"
+#include "worker/running_job.hpp"
+#include "worker/status_subject_sink.hpp"
 
 namespace kiln {
 
@@ -28,36 +30,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// How long one pull request waits on the server for messages.
-constexpr milliseconds kFetchWait{1000};
 // How long the end of an attempt may wait for NATS to write its final state.
 constexpr auto kFinishDeadline = std::chrono::minutes(5);
-
-struct Delivery {
-  std::uint64_t delivered = 1;
-  std::uint64_t stream_seq = 0;
-};
-
-Delivery DeliveryOf(natsMsg* msg) {
-  Delivery out;
-  jsMsgMetaData* meta = nullptr;
-  if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-    out.delivered = meta->NumDelivered;
-    out.stream_seq = meta->Sequence.Stream;
-    jsMsgMetaData_Destroy(meta);
-  }
-  return out;
-}
-
-std::string HeaderOf(natsMsg* msg, const char* key) {
-  const char* value = nullptr;
-  if (natsMsgHeader_Get(msg, key, &value) != NATS_OK || value == nullptr) return {};
-  return value;
-}
-
-std::string BodyOf(natsMsg* msg) {
-  return std::string(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
-}
 
 }  // namespace
 
@@ -67,14 +41,6 @@ std::string DefaultWorkerId() {
   return std::string(host) + "-" + std::to_string(getpid());
 }
 
-struct Worker::RunningJob {
-  natsMsg* msg = nullptr;
-  std::string id;
-  CancellationToken token;
-  std::unique_ptr<NatsJobSink> sink;
-  std::atomic<bool> cancelled_by_user{false};
-  std::atomic<bool> interrupted_by_shutdown{false};
-};
 
 Worker::Worker(const Config& config, NatsConnection& conn, const JobRunner& runner, std::string worker_id)
     : config_(config), conn_(conn), runner_(runner), worker_id_(std::move(worker_id)) {}
@@ -140,109 +106,6 @@ void Worker::SleepUnlessStopping(milliseconds duration) {
   cv_.wait_for(lock, duration, [this] { return stopping(); });
 }
 
-void Worker::FetchLoop() {
-  // libnats 3.4.1 may answer every Fetch after a first timeout with an immediate timeout
-  // (nats.c issue 631): a fetch that comes back early and empty backs off, so the loop never
-  // spins.
-  milliseconds backoff{50};
-  while (!stopping()) {
-    int free_slots = 0;
-    {
-      std::unique_lock lock(mutex_);
-      slot_free_.wait(lock, [this] { return stopping() || busy_ < config_.worker.pool_size; });
-      if (stopping()) break;
-      free_slots = config_.worker.pool_size - busy_;
-    }
-    natsMsgList list{nullptr, 0};
-    jsErrCode code = static_cast<jsErrCode>(0);
-    auto started = Clock::now();
-    natsStatus s = natsSubscription_Fetch(&list, pull_, free_slots, kFetchWait.count(), &code);
-    auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
-    if (s == NATS_OK && list.Count > 0) {
-      backoff = milliseconds(50);
-      std::unique_lock lock(mutex_);
-      for (int i = 0; i < list.Count; ++i) {
-        ready_.push_back(list.Msgs[i]);
-        list.Msgs[i] = nullptr;  // owned by the slot now
-        ++busy_;
-      }
-      lock.unlock();
-      // One idle slot per message: waking them all would cost a futex round per slot per job.
-      for (int i = 0; i < list.Count; ++i) message_ready_.notify_one();
-      natsMsgList_Destroy(&list);
-      continue;
-    }
-    if (s == NATS_OK) natsMsgList_Destroy(&list);
-    if (s == NATS_TIMEOUT && took >= kFetchWait / 2) {
-      backoff = milliseconds(50);  // a normal, full-length empty poll
-      continue;
-    }
-    if (s != NATS_TIMEOUT) spdlog::debug("worker {}: fetch: {}", worker_id_, NatsError(s));
-    SleepUnlessStopping(backoff);
-    backoff = std::min(backoff * 2, milliseconds(1000));
-  }
-}
-
-void Worker::SlotLoop() {
-  while (true) {
-    natsMsg* msg = nullptr;
-    {
-      std::unique_lock lock(mutex_);
-      message_ready_.wait(lock, [this] { return !ready_.empty() || stopping(); });
-      if (ready_.empty()) return;  // stopping, and nothing fetched is left
-      msg = ready_.front();
-      ready_.pop_front();
-    }
-    if (stopping() && shutting_down_jobs_.load()) {
-      natsMsg_Nak(msg, nullptr);  // fetched but not started: give it back
-      natsMsg_Destroy(msg);
-    } else {
-      try {
-        Process(msg);
-      } catch (const std::exception& e) {
-        spdlog::error("worker {}: unexpected error while processing a message: {}", worker_id_, e.what());
-      }
-    }
-    bool drained = false;
-    {
-      std::lock_guard lock(mutex_);
-      --busy_;
-      drained = stopping() && busy_ == 0;
-    }
-    slot_free_.notify_one();
-    if (drained) cv_.notify_all();  // Wait() and the heartbeat wait for the last job when stopping
-  }
-}
-
-void Worker::HeartbeatLoop() {
-  // Every 250 ms: coalesced state writes. Every third of the ack wait: in-progress acks and
-  // the lease check.
-  const auto tick = milliseconds(250);
-  const auto beat = std::max(milliseconds(500), config_.worker.ack_wait / 3);
-  auto next_beat = Clock::now() + beat;
-  while (true) {
-    {
-      std::unique_lock lock(mutex_);
-      if (cv_.wait_for(lock, tick, [this] { return stopping() && busy_ == 0; })) return;
-    }
-    const bool beating = Clock::now() >= next_beat;
-    if (beating) next_beat = Clock::now() + beat;
-    std::vector<std::shared_ptr<RunningJob>> jobs;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto& [id, job] : running_) {
-        // Under the lock: a slot removes its job before acking, so the message is live here.
-        if (beating) natsMsg_InProgress(job->msg, nullptr);
-        jobs.push_back(job);
-      }
-    }
-    for (auto& job : jobs) {
-      if (beating) job->sink->Heartbeat();
-      else job->sink->FlushIfDue();
-    }
-  }
-}
-
 bool Worker::Ack(natsMsg* msg, const std::string& what) {
   // Sent without waiting for the server's reply: by the time a message is acked its outcome is
   // already in the KV state (terminal, or a dead letter published), so an ack that gets lost
@@ -253,8 +116,14 @@ bool Worker::Ack(natsMsg* msg, const std::string& what) {
   return s == NATS_OK;
 }
 
+void Worker::PublishJobDead(EventSink& sink, const std::string& job_id, std::uint64_t seq, nlohmann::json fields) {
+  JobEvents(job_id, worker_id_, redactor_, sink, seq).emit(event_type::kJobDead, std::move(fields));
+}
+
 void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq,
-                               const std::string& error) {
+                               const std::string& parse_error) {
+  // The error may quote any field of the message, a secret's value too.
+  const std::string error = redactor_ != nullptr ? redactor_->redact(parse_error) : parse_error;
   DeadLetter letter;
   letter.body = BodyOf(msg);
   letter.reason = "invalid message: " + error;
@@ -272,9 +141,7 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
                letter.reason);
   DeadLetterPublisher::Handoff handoff{std::move(letter), msg};
   handoff.published = [this, error](const DeadLetter& dead) {
-    if (observer_ != nullptr) {
-      observer_->publish({{"job", dead.job_id}, {"type", "job.dead"}, {"reason", dead.reason}});
-    }
+    if (observer_ != nullptr) PublishJobDead(*observer_, dead.job_id, 1, {{"reason", dead.reason}});
     if (dead.job_id.empty()) return;
     JobStateStore store(conn_.builds_kv());
     nlohmann::json state = {{"id", dead.job_id},  {"status", "dead"},     {"reason", dead.reason},
@@ -283,123 +150,13 @@ void Worker::DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint6
     std::uint64_t revision = 0;
     // Only for an id nobody uses: a malformed message must not overwrite a real job's state.
     if (store.Write(dead.job_id, state, revision) == WriteOutcome::ok) {
-      nlohmann::json event = {{"job", dead.job_id}, {"seq", 1},        {"time", NowIso8601()},
-                              {"worker", worker_id_}, {"type", "job.dead"}, {"reason", dead.reason},
-                              {"error", error}};
-      std::string subject = std::string(subjects::kStatusPrefix) + dead.job_id;
-      std::string body = Redactor::redact_url_credentials(event.dump());
-      js_PublishAsync(conn_.js(), subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr);
+      StatusSubjectSink status_subject(conn_, dead.job_id);
+      PublishJobDead(status_subject, dead.job_id, 1, {{"reason", dead.reason}, {"error", error}});
     }
   };
   // Acked once the letter is in; nak'ed if NATS refuses it for too long (the next delivery
   // tries again).
   dead_letters_->Submit(std::move(handoff));
-}
-
-void Worker::Process(natsMsg* msg) {
-  Delivery delivery = DeliveryOf(msg);
-  JobRules rules;
-  rules.allow_file_urls = config_.build.allow_file_urls;
-  std::string body = BodyOf(msg);
-  auto parsed = ParseJob(body, rules);
-  if (!parsed) {
-    DeadLetterInvalid(msg, delivery.delivered, delivery.stream_seq, parsed.error());  // takes the message
-    return;
-  }
-  const Job& job = parsed.value();
-  JobStateStore store(conn_.builds_kv());
-
-  if (delivery.delivered == 1 && ClaimFirstDelivery(msg, job, delivery.stream_seq)) return;
-
-  // Claim the job: compare-and-set the KV entry to "running here, attempt N".
-  for (int round = 0;; ++round) {
-    if (stopping() && shutting_down_jobs_.load()) {
-      natsMsg_Nak(msg, nullptr);
-      natsMsg_Destroy(msg);
-      return;
-    }
-    std::string error;
-    auto stored = store.Get(job.id, &error);
-    if (!stored && !error.empty()) {
-      spdlog::warn("worker {}: job {}: reading its state: {}; retrying", worker_id_, job.id, error);
-      SleepUnlessStopping(milliseconds(500));
-      continue;
-    }
-    nlohmann::json state = stored ? stored->state : JobStateBuilder::Queued(job, NowIso8601());
-    std::uint64_t revision = stored ? stored->revision : 0;
-    const std::string status = state.value("status", "queued");
-    if (IsTerminalStatus(status)) {
-      spdlog::info("worker {}: job {} is already {}; acknowledging message {} without running it", worker_id_,
-                   job.id, status, delivery.stream_seq);
-      if (status == "dead" && state.value("stream_seq", std::uint64_t{0}) == delivery.stream_seq) {
-        // The worker that dead-lettered it may have died before publishing the dead letter:
-        // publish it (again; the dead-letter stream drops a repeat within its window).
-        DeadLetter letter{job.id, state.value("reason", "dead"), state.value("error", ""),
-                          static_cast<int>(delivery.delivered), worker_id_, "", delivery.stream_seq, body};
-        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), msg));  // acked once the letter is in
-        return;
-      }
-      Ack(msg, "job " + job.id);
-      natsMsg_Destroy(msg);
-      return;
-    }
-    if (status == "running" && state.contains("stream_seq") &&
-        state.value("stream_seq", std::uint64_t{0}) != delivery.stream_seq) {
-      // Another message with the same id (published again after the duplicate window) while
-      // the first runs: the id runs once.
-      spdlog::info("worker {}: job {} already runs from message {}; acknowledging duplicate message {}", worker_id_,
-                   job.id, state.value("stream_seq", std::uint64_t{0}), delivery.stream_seq);
-      Ack(msg, "duplicate of job " + job.id);
-      natsMsg_Destroy(msg);
-      return;
-    }
-    if (status == "running") {
-      spdlog::warn("worker {}: job {}: attempt {} by {} did not finish (worker died or lost its lease); running it "
-                   "again from the start as attempt {}",
-                   worker_id_, job.id, state.value("attempt", 0), state.value("worker", "?"), delivery.delivered);
-    }
-    MarkRunningHere(state, delivery.delivered, delivery.stream_seq);
-    auto outcome = store.Write(job.id, state, revision, &error);
-    if (outcome == WriteOutcome::ok) {
-      RunClaimed(msg, job, delivery.delivered, delivery.stream_seq, std::move(state), revision);
-      return;
-    }
-    if (outcome == WriteOutcome::unavailable) {
-      spdlog::warn("worker {}: job {}: writing its state: {}; retrying", worker_id_, job.id, error);
-      SleepUnlessStopping(milliseconds(500));
-    }
-    // conflict: someone wrote in between; read again and decide again.
-  }
-}
-
-bool Worker::ClaimFirstDelivery(natsMsg* msg, const Job& job, std::uint64_t stream_seq) {
-  // A first delivery usually finds the state as its publisher left it (or none, for a raw
-  // publish): claim it with one write and no read. When that write fails, the caller reads
-  // and decides.
-  nlohmann::json state;
-  std::uint64_t revision = 0;
-  const std::string published_revision = HeaderOf(msg, kStateRevisionHeader);
-  const std::string queued_at = HeaderOf(msg, kQueuedAtHeader);
-  if (!published_revision.empty()) {
-    revision = std::strtoull(published_revision.c_str(), nullptr, 10);
-    if (revision == 0 || queued_at.empty()) return false;  // garbled: never a blind create
-    state = PublishedQueuedState(job, queued_at);
-  } else {
-    state = JobStateBuilder::Queued(job, NowIso8601());
-  }
-  MarkRunningHere(state, 1, stream_seq);
-  if (JobStateStore(conn_.builds_kv()).Write(job.id, state, revision) != WriteOutcome::ok) return false;
-  RunClaimed(msg, job, 1, stream_seq, std::move(state), revision);
-  return true;
-}
-
-void Worker::MarkRunningHere(nlohmann::json& state, std::uint64_t delivered, std::uint64_t stream_seq) const {
-  state["status"] = "running";
-  state["worker"] = worker_id_;
-  state["attempt"] = delivered;
-  state["max_attempts"] = config_.worker.max_retries + 1;
-  state["stream_seq"] = stream_seq;
-  state["updated_at"] = NowIso8601();
 }
 
 void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, std::uint64_t stream_seq,
@@ -452,64 +209,55 @@ void Worker::RunClaimed(natsMsg* msg, const Job& job, std::uint64_t delivered, s
   event["time"] = NowIso8601();
   event["job_attempt"] = delivered;
 
-  if (running->interrupted_by_shutdown.load() && outcome.status != JobStatus::succeeded) {
-    // Shutdown after the grace period: the job runs again elsewhere, from the start.
-    nlohmann::json requeued = {{"job", job.id},        {"seq", event.value("seq", first_seq)},
-                               {"time", NowIso8601()}, {"worker", worker_id_},
-                               {"type", "job.queued"}, {"message", "worker shutting down; the job will run again"}};
-    if (finish_and(requeued)) natsMsg_Nak(msg, nullptr);
-    spdlog::info("worker {}: job {} interrupted by shutdown; handed back for redelivery", worker_id_, job.id);
-    natsMsg_Destroy(msg);
-    return;
-  }
+  AttemptResult result;
+  result.status = outcome.status;
+  result.retryable = outcome.retryable;
+  result.error = outcome.error;
+  result.attempt = static_cast<int>(delivered);
+  result.max_attempts = config_.worker.max_retries + 1;
+  result.interrupted_by_shutdown = running->interrupted_by_shutdown.load();
+  result.timeout = config_.worker.timeout;
+  result.retry_delay = config_.worker.retry_delay;
+  result.retry_max_delay = config_.worker.retry_max_delay;
+  // One generator per slot thread: the slots fail jobs concurrently.
+  static thread_local std::mt19937_64 jitter{std::random_device{}()};
+  const AttemptOutcome decision = DecideAttemptOutcome(result, jitter);
 
-  const int max_attempts = config_.worker.max_retries + 1;
-  switch (outcome.status) {
-    case JobStatus::succeeded:
-    case JobStatus::cancelled:
-      if (finish_and(event)) Ack(msg, "job " + job.id);
+  if (decision.replaces_attempt_event) {
+    event = {{"job", job.id}, {"seq", event.value("seq", first_seq)}, {"time", NowIso8601()}, {"worker", worker_id_}};
+  }
+  if (decision.event_type) event["type"] = *decision.event_type;
+  for (const auto& [key, value] : decision.event_fields.items()) event[key] = value;
+
+  const bool finished = finish_and(event);
+  switch (decision.message) {
+    case MessageAction::ack:
+      if (finished) Ack(msg, "job " + job.id);
       break;
-    case JobStatus::timed_out: {
-      event["reason"] = "timed out (worker.timeout)";
-      event["dead_lettered"] = true;
-      if (finish_and(event)) {
-        DeadLetter letter{job.id, "timed out after " + std::to_string(config_.worker.timeout.count()) + " ms",
-                          outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq, BodyOf(msg)};
+    case MessageAction::nak:
+      if (finished) {
+        if (decision.nak_delay.count() > 0) natsMsg_NakWithDelay(msg, decision.nak_delay.count(), nullptr);
+        else natsMsg_Nak(msg, nullptr);
+      }
+      if (result.interrupted_by_shutdown) {
+        spdlog::info("worker {}: job {} interrupted by shutdown; handed back for redelivery", worker_id_, job.id);
+      } else if (finished) {
+        spdlog::info("worker {}: job {} attempt {}/{} failed (retryable): {}; again in {} ms", worker_id_, job.id,
+                     delivered, result.max_attempts, outcome.error, decision.nak_delay.count());
+      }
+      break;
+    case MessageAction::dead_letter:
+      if (finished) {
+        DeadLetter letter{job.id, decision.dead_letter_reason, outcome.error, static_cast<int>(delivered), worker_id_,
+                          "", stream_seq, BodyOf(msg)};
         // Acked only once the dead letter is in: else the redelivery publishes it (Process).
         dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
-      }
-      break;
-    }
-    case JobStatus::failed: {
-      if (outcome.retryable && static_cast<int>(delivered) < max_attempts) {
-        // One generator per slot thread: the slots fail jobs concurrently.
-        static thread_local std::mt19937_64 jitter{std::random_device{}()};
-        auto delay = JobRetryDelay(static_cast<int>(delivered), config_.worker.retry_delay,
-                                   config_.worker.retry_max_delay, jitter);
-        event["will_retry"] = true;
-        event["retry_in_ms"] = delay.count();
-        if (finish_and(event)) {
-          natsMsg_NakWithDelay(msg, delay.count(), nullptr);
-          spdlog::info("worker {}: job {} attempt {}/{} failed (retryable): {}; again in {} ms", worker_id_, job.id,
-                       delivered, max_attempts, outcome.error, delay.count());
+        if (outcome.status == JobStatus::failed) {
+          spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, decision.dead_letter_reason,
+                       outcome.error);
         }
-        break;
-      }
-      std::string reason = outcome.retryable
-                               ? "failed after " + std::to_string(delivered) + " attempts"
-                               : "terminal failure";
-      event["type"] = "job.dead";
-      event["reason"] = reason;
-      event["attempts"] = delivered;
-      if (!outcome.error.empty()) event["error"] = outcome.error;
-      if (finish_and(event)) {
-        DeadLetter letter{job.id, reason, outcome.error, static_cast<int>(delivered), worker_id_, "", stream_seq,
-                          BodyOf(msg)};
-        dead_letters_->Submit(DeadLetterPublisher::Handoff(std::move(letter), std::exchange(msg, nullptr)));
-        spdlog::warn("worker {}: job {} dead-lettered: {}: {}", worker_id_, job.id, reason, outcome.error);
       }
       break;
-    }
   }
   if (msg != nullptr) natsMsg_Destroy(msg);  // unless the dead-letter publisher took it
 }
@@ -534,116 +282,6 @@ void Worker::OnCancel(natsConnection* nc, natsSubscription*, natsMsg* msg, void*
     }
   }
   natsMsg_Destroy(msg);
-}
-
-void Worker::OnMaxDeliveries(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-  auto* self = static_cast<Worker*>(closure);
-  auto advisory = nlohmann::json::parse(natsMsg_GetData(msg), natsMsg_GetData(msg) + natsMsg_GetDataLength(msg),
-                                        nullptr, false);
-  natsMsg_Destroy(msg);
-  if (!advisory.is_object()) return;
-  auto seq = advisory.value("stream_seq", std::uint64_t{0});
-  auto deliveries = advisory.value("deliveries", 0);
-  if (seq == 0) return;
-  // Everything else waits on NATS, so it happens on the publisher's thread: this callback
-  // returns at once, ready for the next advisory.
-  self->dead_letters_->Submit(self->MaxDeliveriesHandoff(seq, deliveries));
-}
-
-DeadLetterPublisher::Handoff Worker::MaxDeliveriesHandoff(std::uint64_t seq, int deliveries) {
-  DeadLetterPublisher::Handoff handoff;
-  DeadLetter& initial = handoff.letter;
-  initial.stream_seq = seq;
-  initial.attempts = deliveries;
-  initial.worker = worker_id_;
-  initial.reason = "reached max deliveries (" + std::to_string(deliveries) + ") without an ack: its workers died";
-  handoff.prepare = [this, seq, deliveries, read = false](DeadLetter& letter,
-                                                          std::string* why) mutable -> DeadLetterPublisher::Readiness {
-    if (!read) {
-      natsMsg* original = nullptr;
-      jsErrCode code = static_cast<jsErrCode>(0);
-      natsStatus s = js_GetMsg(&original, conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
-      // Gone already (acked late): only a message still in BUILDS is dead-lettered.
-      if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return DeadLetterPublisher::Readiness::drop;
-      if (s != NATS_OK) {
-        *why = "reading message " + std::to_string(seq) + " from BUILDS: " + NatsError(s);
-        return DeadLetterPublisher::Readiness::later;
-      }
-      letter.body = BodyOf(original);
-      natsMsg_Destroy(original);
-      auto doc = nlohmann::json::parse(letter.body, nullptr, false);
-      if (doc.is_object() && doc.contains("id") && doc["id"].is_string()) letter.job_id = doc["id"].get<std::string>();
-      read = true;
-    }
-    if (letter.job_id.empty() || !IsValidJobId(letter.job_id)) return DeadLetterPublisher::Readiness::ready;
-    return DecideDeadAfterMaxDeliveries(letter, deliveries, why);
-  };
-  handoff.published = [this, seq](const DeadLetter& letter) {
-    jsErrCode code = static_cast<jsErrCode>(0);
-    js_DeleteMsg(conn_.js(), subjects::kJobsStream, seq, nullptr, &code);
-    if (observer_ != nullptr) observer_->publish({{"job", letter.job_id}, {"type", "job.dead"}, {"reason", letter.reason}});
-    spdlog::warn("worker {}: message {} (job {}) {}; dead-lettered", worker_id_, seq, letter.job_id, letter.reason);
-  };
-  handoff.given_up = [this, seq](const DeadLetter& letter, const std::string&) {
-    // No delivery is left to try again: say loudly what stays behind.
-    spdlog::error("worker {}: message {} (job {}) reached max deliveries but could not be dead-lettered; it stays "
-                  "in BUILDS",
-                  worker_id_, seq, letter.job_id);
-  };
-  return handoff;
-}
-
-DeadLetterPublisher::Readiness Worker::DecideDeadAfterMaxDeliveries(DeadLetter& letter, int deliveries,
-                                                                    std::string* why) {
-  // Compare-and-set, read again on a conflict: the job's last worker may be writing its
-  // result right now (it was slow, not dead), and a result must not be overwritten.
-  JobStateStore store(conn_.builds_kv());
-  for (int round = 0; round < 3; ++round) {
-    std::string error;
-    auto stored = store.Get(letter.job_id, &error);
-    if (!stored && !error.empty()) {
-      *why = "reading the state of job " + letter.job_id + ": " + error;
-      return DeadLetterPublisher::Readiness::later;
-    }
-    nlohmann::json state = stored ? stored->state : nlohmann::json{{"id", letter.job_id}, {"steps", nlohmann::json::array()}};
-    std::uint64_t revision = stored ? stored->revision : 0;
-    const std::string status = state.value("status", "");
-    if (IsTerminalStatus(status) && status != "dead") {
-      // It finished; only its ack was lost. Nothing to dead-letter.
-      jsErrCode code = static_cast<jsErrCode>(0);
-      js_DeleteMsg(conn_.js(), subjects::kJobsStream, letter.stream_seq, nullptr, &code);
-      return DeadLetterPublisher::Readiness::drop;
-    }
-    // Dead already (by its worker, or by an earlier try of this letter): only the letter is missing.
-    if (status == "dead") return DeadLetterPublisher::Readiness::ready;
-    letter.error = state.value("error", "");
-    state["status"] = "dead";
-    state["reason"] = letter.reason;
-    state["finished_at"] = NowIso8601();
-    state["updated_at"] = NowIso8601();
-    state["stream_seq"] = letter.stream_seq;
-    const std::uint64_t event_seq = state.value("next_seq", std::uint64_t{1});
-    state["next_seq"] = event_seq + 1;
-    auto outcome = store.Write(letter.job_id, state, revision, &error);
-    if (outcome == WriteOutcome::unavailable) {
-      *why = "writing the state of job " + letter.job_id + ": " + error;
-      return DeadLetterPublisher::Readiness::later;
-    }
-    if (outcome == WriteOutcome::ok) {
-      // The job's one terminal event: no worker is left to publish it.
-      nlohmann::json event = {{"job", letter.job_id}, {"seq", event_seq},          {"time", NowIso8601()},
-                              {"worker", worker_id_},  {"type", "job.dead"},       {"reason", letter.reason},
-                              {"attempts", deliveries}, {"dead_lettered", true}};
-      if (!letter.error.empty()) event["error"] = letter.error;
-      std::string subject = std::string(subjects::kStatusPrefix) + letter.job_id;
-      std::string text = Redactor::redact_url_credentials(event.dump());
-      js_PublishAsync(conn_.js(), subject.c_str(), text.data(), static_cast<int>(text.size()), nullptr);
-      return DeadLetterPublisher::Readiness::ready;
-    }
-    // conflict: someone wrote in between; read again and decide again.
-  }
-  *why = "the state of job " + letter.job_id + " keeps changing";
-  return DeadLetterPublisher::Readiness::later;
 }
 
 void Worker::Wait() {

@@ -43,6 +43,8 @@
 
 namespace kiln {
 
+class Redactor;
+
 class NatsJobSink;
 
 /// The default worker id: host name and pid.
@@ -66,6 +68,9 @@ class Worker {
   /// Hands `observer` every event this worker publishes (plus dead letters of messages that
   /// never became a job, and lease losses): the metrics' feed. Set before Start().
   void set_event_observer(EventSink* observer) { observer_ = observer; }
+  /// Redacts the job.dead events and letters of messages no attempt ran (the engine's
+  /// redactor, fed with the configured secrets). Set before Start().
+  void set_redactor(const Redactor* redactor) { redactor_ = redactor; }
 
  private:
   struct RunningJob;
@@ -74,7 +79,10 @@ class Worker {
   void SlotLoop();
   void HeartbeatLoop();
   void Process(natsMsg* msg);
-  void DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq, const std::string& error);
+  void DeadLetterInvalid(natsMsg* msg, std::uint64_t delivered, std::uint64_t stream_seq,
+                         const std::string& parse_error);
+  /// A job.dead event through JobEvents: stamped (job, seq, time, worker) and redacted.
+  void PublishJobDead(EventSink& sink, const std::string& job_id, std::uint64_t seq, nlohmann::json fields);
   /// Claims a first delivery with one write, from the state its publisher's headers describe
   /// (or a new one) and runs it; false when that write failed (the state must be read).
   bool ClaimFirstDelivery(natsMsg* msg, const Job& job, std::uint64_t stream_seq);
@@ -98,6 +106,7 @@ class Worker {
   const JobRunner& runner_;
   std::string worker_id_;
   EventSink* observer_ = nullptr;
+  const Redactor* redactor_ = nullptr;
 
   natsSubscription* pull_ = nullptr;
   natsSubscription* cancel_sub_ = nullptr;
