@@ -7,6 +7,8 @@
 #include <array>
 #include <optional>
 
+#include "util/hex_digit.hpp"
+
 namespace kiln {
 
 namespace {
@@ -24,13 +26,6 @@ std::optional<Digest> HmacSha256(std::string_view secret, std::string_view body)
   return out;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // "sha256=<64 hex digits>" -> the 32 bytes; nullopt for anything else. The form is public:
 // only the comparison of the digest itself needs to be constant-time.
 std::optional<Digest> ParseHeader(std::string_view header) {
@@ -39,8 +34,8 @@ std::optional<Digest> ParseHeader(std::string_view header) {
   Digest out{};
   if (hex.size() != out.size() * 2) return std::nullopt;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    int high = HexValue(hex[2 * i]);
-    int low = HexValue(hex[2 * i + 1]);
+    int high = HexDigitValue(hex[2 * i]);
+    int low = HexDigitValue(hex[2 * i + 1]);
     if (high < 0 || low < 0) return std::nullopt;
     out[i] = static_cast<unsigned char>(high * 16 + low);
   }

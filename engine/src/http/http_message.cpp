@@ -2,19 +2,14 @@
 
 #include <strings.h>
 
+#include "util/hex_digit.hpp"
+
 namespace kiln {
 
 namespace {
 
 bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // Calls visit(name, value) for each '&'-separated pair of `query`, names not decoded; stops
@@ -75,8 +70,8 @@ bool PercentDecode(std::string_view in, std::string& out) {
     if (c == '+') {
       out.push_back(' ');
     } else if (c == '%') {
-      int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-      int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+      int hi = i + 1 < in.size() ? HexDigitValue(in[i + 1]) : -1;
+      int lo = i + 2 < in.size() ? HexDigitValue(in[i + 2]) : -1;
       if (hi < 0 || lo < 0) return false;
       out.push_back(static_cast<char>(hi * 16 + lo));
       i += 2;
