@@ -123,6 +123,7 @@ struct GatewayConfig {
   Duration idle_timeout = std::chrono::seconds(60);
   std::uint64_t max_connections = 1024;
   std::uint64_t max_connections_per_address = 64;
+  bool badges = true;  // GET /badge/<owner>/<repo>/<branch>.svg without a token (for READMEs)
 };
 
 struct Config {

@@ -288,6 +288,7 @@ std::vector<CoreKey> MakeCoreKeys() {
        [](Config& c, const Input& in) { return SetCount(c.gateway.max_connections, in, 1); }},
       {"gateway", "max_connections_per_address",
        [](Config& c, const Input& in) { return SetCount(c.gateway.max_connections_per_address, in, 1); }},
+      {"gateway", "badges", [](Config& c, const Input& in) { return SetBool(c.gateway.badges, in); }},
   };
 }
 

@@ -37,7 +37,8 @@ GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, Deliver
       metrics_(*registry_),
       webhooks_(config, conn, ledger, std::move(webhook_secret)),
       builds_(conn),
-      streams_(conn) {
+      streams_(conn),
+      badges_(conn) {
   // Runs after every answer, the server's own refusals included: the one place that sees the
   // 413s of webhooks over gateway.max_body, and where each request is logged.
   auto observer = [this](const HttpRequest& req, int status) {
@@ -89,6 +90,12 @@ HttpRouter GatewayServer::Routes() {
     ApiReply reply = builds_.List(req.has_query_param("limit") ? req.query_param("limit") : std::string());
     return Reply(reply.status, reply.body);
   });
+
+  if (config_.gateway.badges) {
+    router.Get("/badge/{}/{}/{*}", [this](const HttpRequest& req) {
+      return badges_.Get(req.params[0], req.params[1], req.params[2]);
+    });
+  }
 
   AddMetricsRoutes(router, *registry_, [this] { return conn_.connected(); }, "NATS is not connected");
   return router;

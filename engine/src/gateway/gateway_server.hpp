@@ -5,6 +5,7 @@
 //   GET  /builds?limit=N    BuildsApi, behind the bearer token
 //   GET  /builds/{id}/events  BuildStreams (Server-Sent Events), behind the bearer token
 //   GET  /builds/{id}/logs    BuildStreams (Server-Sent Events), behind the bearer token
+//   GET  /badge/<owner>/<repo>/<branch>.svg  BranchBadges, public unless gateway.badges: false
 //   GET  /healthz           200 while NATS is connected, else 503
 //   GET  /metrics           the gateway's counters (Prometheus text)
 // Every refusal, the server's own included, has a JSON body {"error": "..."}.
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "gateway/branch_badges.hpp"
 #include "gateway/build_streams.hpp"
 #include "gateway/builds_api.hpp"
 #include "gateway/delivery_ledger.hpp"
@@ -56,6 +58,7 @@ class GatewayServer {
   WebhookHandler webhooks_;
   BuildsApi builds_;
   BuildStreams streams_;
+  BranchBadges badges_;
   std::unique_ptr<HttpServer> server_;
 };
 

@@ -18,10 +18,16 @@ std::vector<std::string> Split(const std::string& path) {
 
 bool Matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
              std::vector<std::string>* params) {
-  if (pattern.size() != path.size()) return false;
+  const bool rest = !pattern.empty() && pattern.back() == "{*}";
+  if (rest ? path.size() < pattern.size() : pattern.size() != path.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == "{}") {
+    if (rest && i + 1 == pattern.size()) {
+      std::string joined = path[i];
+      for (std::size_t j = i + 1; j < path.size(); ++j) joined += "/" + path[j];
+      if (path[i].empty() || path.back().empty()) return false;
+      found.push_back(std::move(joined));
+    } else if (pattern[i] == "{}") {
       if (path[i].empty()) return false;
       found.push_back(path[i]);
     } else if (pattern[i] != path[i]) {

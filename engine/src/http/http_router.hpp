@@ -1,5 +1,6 @@
 // Which handler answers a request: a method and a path pattern per route, where a "{}"
-// segment matches any one non-empty segment (given to the handler in HttpRequest::params).
+// segment matches any one non-empty segment and a last "{*}" the rest of the path, one or
+// more segments joined by '/' (each given to the handler in HttpRequest::params).
 // No match: 404; a path that matches under another method only: 405 (both JSON).
 //
 // A handler either answers (HttpResponse) or, for a stream route, takes the connection over
