@@ -6,10 +6,8 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "events/job_events.hpp"
-#include "state/job_state.hpp"
 #include "transport/command_connection.hpp"
-#include "transport/jetstream_setup.hpp"
+#include "transport/job_cancel.hpp"
 #include "transport/job_state_store.hpp"
 
 namespace kiln::cli {
@@ -94,48 +92,25 @@ int Cancel(const GlobalOptions& global, const std::string& id) {
     std::cerr << "kiln cancel: " << session.error() << "\n";
     return 2;
   }
-  NatsConnection& conn = *session->conn;
-  JobStateStore store(conn.builds_kv());
-  std::string subject = std::string(subjects::kCancelPrefix) + id;
-  for (int round = 0; round < 10; ++round) {
-    natsMsg* reply = nullptr;
-    natsStatus s = natsConnection_Request(&reply, conn.nc(), subject.c_str(), "", 0, 2000);
-    if (s == NATS_OK) {
-      auto answer = nlohmann::json::parse(natsMsg_GetData(reply), natsMsg_GetData(reply) + natsMsg_GetDataLength(reply),
-                                          nullptr, false);
-      natsMsg_Destroy(reply);
-      std::cout << "cancelling job " << id << " on worker "
-                << (answer.is_object() ? answer.value("worker", "?") : std::string("?")) << "\n";
+  const CancelOutcome outcome = CancelJob(*session->conn, id);
+  switch (outcome.kind) {
+    case CancelOutcome::Kind::worker_asked:
+      std::cout << "cancelling job " << id << " on worker " << outcome.worker << "\n";
       return 0;
-    }
-    // No worker runs it: a job still waiting in the queue is marked cancelled (a worker that
-    // fetches it acks it without running it).
-    std::string error;
-    auto stored = store.Get(id, &error);
-    if (!stored) {
-      std::cerr << "kiln cancel: " << (error.empty() ? "no job with id '" + id + "'" : error) << "\n";
-      return 2;
-    }
-    const std::string status = stored->state.value("status", "");
-    if (IsTerminalStatus(status)) {
-      std::cout << "job " << id << " already ended: " << status << "\n";
-      return 0;
-    }
-    if (status == "running") continue;  // its worker may be reconnecting: ask again
-    nlohmann::json event = {{"job", id}, {"seq", stored->state.value("next_seq", std::uint64_t{1})},
-                            {"time", NowIso8601()}, {"worker", ""}, {"type", "job.cancelled"},
-                            {"message", "cancelled before it ran"}};
-    JobStateBuilder state(stored->state);
-    state.apply(event);
-    std::uint64_t revision = stored->revision;
-    if (store.Write(id, state.state(), revision) == WriteOutcome::ok) {
-      std::string body = event.dump();
-      std::string status_subject = std::string(subjects::kStatusPrefix) + id;
-      js_Publish(nullptr, conn.js(), status_subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr,
-                 nullptr);
+    case CancelOutcome::Kind::cancelled_queued:
       std::cout << "cancelled job " << id << " before it ran\n";
       return 0;
-    }
+    case CancelOutcome::Kind::already_ended:
+      std::cout << "job " << id << " already ended: " << outcome.status << "\n";
+      return 0;
+    case CancelOutcome::Kind::no_such_job:
+      std::cerr << "kiln cancel: no job with id '" << id << "'\n";
+      return 2;
+    case CancelOutcome::Kind::unavailable:
+      std::cerr << "kiln cancel: " << outcome.error << "\n";
+      return 2;
+    case CancelOutcome::Kind::worker_silent:
+      break;
   }
   std::cerr << "kiln cancel: job " << id << " is running but its worker does not answer\n";
   return 1;

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "job/job.hpp"
+#include "transport/job_cancel.hpp"
 #include "transport/job_state_store.hpp"
 
 namespace kiln {
@@ -28,6 +29,23 @@ ApiReply BuildsApi::List(const std::string& limit_text) const {
   auto states = JobStateStore(conn_.builds_kv()).Newest(static_cast<std::size_t>(limit), &error);
   if (!states) return {503, {{"error", "NATS is unavailable: " + error}}};
   return {200, {{"builds", *states}}};
+}
+
+ApiReply BuildsApi::Cancel(const std::string& id) const {
+  if (!IsValidJobId(id)) return {400, {{"error", "id: not a job id"}}};
+  const CancelOutcome outcome = CancelJob(conn_, id);
+  switch (outcome.kind) {
+    case CancelOutcome::Kind::worker_asked:
+      return {202, {{"job", id}, {"cancel", "requested"}, {"worker", outcome.worker}}};
+    case CancelOutcome::Kind::cancelled_queued: return {200, {{"job", id}, {"status", "cancelled"}}};
+    case CancelOutcome::Kind::already_ended:
+      return {409, {{"error", "job " + id + " already ended: " + outcome.status}, {"status", outcome.status}}};
+    case CancelOutcome::Kind::no_such_job: return {404, {{"error", "no job with id '" + id + "'"}}};
+    case CancelOutcome::Kind::worker_silent:
+      return {504, {{"error", "job " + id + " is running but its worker does not answer"}}};
+    case CancelOutcome::Kind::unavailable: break;
+  }
+  return {503, {{"error", "NATS is unavailable: " + outcome.error}}};
 }
 
 }  // namespace kiln

@@ -1,5 +1,5 @@
 // GET /builds/{id} and GET /builds?limit=N: job states from KV bucket "builds", the same
-// entries `kiln status` and `kiln list` show.
+// entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`.
 #pragma once
 
 #include <string>
@@ -27,6 +27,9 @@ class BuildsApi {
   /// 200 {"builds": [...]}, newest first; `limit` is the query parameter as given ("" = the
   /// default), 400 when it is not a number in 1..kMaxLimit.
   ApiReply List(const std::string& limit) const;
+  /// 202 when the worker running it was asked to stop it, 200 when it was cancelled before it
+  /// ran, 409 when it had already ended, 404, 504 when its worker does not answer, 503.
+  ApiReply Cancel(const std::string& id) const;
 
  private:
   NatsConnection& conn_;

@@ -85,6 +85,11 @@ HttpRouter GatewayServer::Routes() {
     if (auto refused = refusal(req)) return refused;
     return streams_.Logs(req, stream);
   });
+  router.Post("/builds/{}/cancel", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.Cancel(req.params[0]);
+    return Reply(reply.status, reply.body);
+  });
   router.Get("/builds", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;
     ApiReply reply = builds_.List(req.has_query_param("limit") ? req.query_param("limit") : std::string());
