@@ -5,13 +5,10 @@
 #include <iostream>
 
 #include "cli/commands.hpp"
-#include "events/job_events.hpp"
 #include "job/job.hpp"
-#include "state/job_state.hpp"
 #include "transport/command_connection.hpp"
+#include "transport/dead_letter_replay.hpp"
 #include "transport/dead_letters.hpp"
-#include "transport/jetstream_setup.hpp"
-#include "transport/job_state_store.hpp"
 
 namespace kiln::cli {
 
@@ -57,55 +54,25 @@ int Replay(const GlobalOptions& global, const std::string& id) {
     std::cerr << "kiln dlq: " << session.error() << "\n";
     return 2;
   }
-  NatsConnection& conn = *session->conn;
-  auto letters = ListDeadLetters(conn);
-  if (!letters) {
-    std::cerr << "kiln dlq: " << letters.error() << "\n";
-    return 2;
-  }
-  const DeadLetter* letter = nullptr;
-  for (const auto& d : letters.value()) {
-    if (d.job_id == id || std::to_string(d.dlq_seq) == id) letter = &d;  // the newest one wins
-  }
-  if (letter == nullptr) {
-    std::cerr << "kiln dlq replay: no dead letter for job '" << id << "'\n";
-    return 2;
-  }
   JobRules rules;
   rules.allow_file_urls = session->engine->config.build.allow_file_urls;
-  auto job = ParseJob(letter->body, rules);
-  if (!job || letter->truncated) {
-    std::cerr << "kiln dlq replay: the dead letter of '" << id << "' cannot run: "
-              << (letter->truncated ? "its message was truncated" : job.error()) << "\n";
-    return 2;
+  const ReplayOutcome outcome = ReplayDeadLetter(*session->conn, id, rules);
+  switch (outcome.kind) {
+    case ReplayOutcome::Kind::replayed:
+      if (!outcome.warning.empty()) std::cerr << "kiln dlq replay: " << outcome.warning << "\n";
+      std::cout << "replayed job " << outcome.job_id << "\n";
+      return 0;
+    case ReplayOutcome::Kind::no_dead_letter:
+      std::cerr << "kiln dlq replay: no dead letter for job '" << id << "'\n";
+      return 2;
+    case ReplayOutcome::Kind::cannot_run:
+      std::cerr << "kiln dlq replay: the dead letter of '" << id << "' cannot run: " << outcome.error << "\n";
+      return 2;
+    case ReplayOutcome::Kind::unavailable:
+      break;
   }
-  // A fresh state: the worker only runs a job whose state is not terminal.
-  JobStateStore store(conn.builds_kv());
-  std::string error;
-  nlohmann::json state = JobStateBuilder::Queued(job.value(), NowIso8601());
-  if (auto stored = store.Get(job->id)) state["next_seq"] = stored->state.value("next_seq", std::uint64_t{1});
-  state["replayed_from_dlq"] = letter->dlq_seq;
-  if (!store.Put(job->id, state, &error)) {
-    std::cerr << "kiln dlq replay: resetting the state of " << job->id << ": " << error << "\n";
-    return 2;
-  }
-  natsMsg* msg = nullptr;
-  natsMsg_Create(&msg, subjects::kJobs, nullptr, letter->body.data(), static_cast<int>(letter->body.size()));
-  // Not the job id: that would be dropped as a duplicate within the window.
-  std::string msg_id = job->id + "-replay-" + std::to_string(letter->dlq_seq);
-  natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id.c_str());
-  jsErrCode code = static_cast<jsErrCode>(0);
-  natsStatus s = js_PublishMsg(nullptr, conn.js(), msg, nullptr, &code);
-  natsMsg_Destroy(msg);
-  if (s != NATS_OK) {
-    std::cerr << "kiln dlq replay: publishing " << job->id << ": " << NatsError(s) << "\n";
-    return 2;
-  }
-  if (auto deleted = DeleteDeadLetter(conn, letter->dlq_seq); !deleted) {
-    std::cerr << "kiln dlq replay: " << deleted.error() << " (the job was replayed)\n";
-  }
-  std::cout << "replayed job " << job->id << "\n";
-  return 0;
+  std::cerr << "kiln dlq: " << outcome.error << "\n";
+  return 2;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "logs/ansi_escapes.hpp"
 #include "transport/command_connection.hpp"
 #include "transport/log_reader.hpp"
 
@@ -26,25 +27,6 @@ struct LogsOptions {
   bool timestamps = false;
   bool raw = false;
 };
-
-// Removes ANSI escape sequences (CSI "ESC [ ... final", and two-byte "ESC x").
-std::string StripAnsi(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\x1b') {
-      out += text[i];
-      continue;
-    }
-    if (i + 1 < text.size() && text[i + 1] == '[') {
-      i += 2;
-      while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e)) ++i;
-    } else {
-      ++i;
-    }
-  }
-  return out;
-}
 
 std::string Timestamp(std::int64_t ms) {
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -89,7 +71,7 @@ int Logs(const GlobalOptions& global, const LogsOptions& opts) {
         const std::int64_t dt = index < chunk.dt_ms.size() ? chunk.dt_ms[index] : 0;
         std::cout << Timestamp(chunk.t0_ms + dt);
       }
-      std::cout << (strip ? StripAnsi(line) : std::string(line));
+      std::cout << (strip ? WithoutAnsiEscapes(line) : std::string(line));
       if (newline == std::string_view::npos) {
         at_line_start = false;
         break;

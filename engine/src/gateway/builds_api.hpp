@@ -1,11 +1,14 @@
 // GET /builds/{id} and GET /builds?limit=N: job states from KV bucket "builds", the same
-// entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`.
+// entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`;
+// GET /builds/{id}/logs/search (gateway/log_search); POST /builds/{id}/replay, as
+// `kiln dlq replay`.
 #pragma once
 
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "job/job.hpp"
 #include "transport/nats_connection.hpp"
 
 namespace kiln {
@@ -20,7 +23,8 @@ class BuildsApi {
   static constexpr int kDefaultLimit = 20;
   static constexpr int kMaxLimit = 1000;
 
-  explicit BuildsApi(NatsConnection& conn) : conn_(conn) {}
+  /// `rules`: what a dead letter's message must be to be replayed (as the workers check it).
+  BuildsApi(NatsConnection& conn, JobRules rules) : conn_(conn), rules_(rules) {}
 
   /// 200 with the state, 404 when there is no such job, 503 when NATS fails.
   ApiReply Get(const std::string& id) const;
@@ -30,9 +34,18 @@ class BuildsApi {
   /// 202 when the worker running it was asked to stop it, 200 when it was cancelled before it
   /// ran, 409 when it had already ended, 404, 504 when its worker does not answer, 503.
   ApiReply Cancel(const std::string& id) const;
+  /// 200 {"matches": [{"line","step","attempt","text"}], "more", "lines_searched"}; 400 for
+  /// a missing or too long `q` or a malformed `after`/`limit` (query parameters as given,
+  /// "" when absent), 404 when the job has neither a state nor a log, 503.
+  /// 202 when the job's dead letter was published again (its state queued), 404 when it
+  /// has none, 422 when its message cannot run, 503.
+  ApiReply Replay(const std::string& id) const;
+  ApiReply SearchLog(const std::string& id, const std::string& q, const std::string& after,
+                     const std::string& limit) const;
 
  private:
   NatsConnection& conn_;
+  JobRules rules_;
 };
 
 }  // namespace kiln

@@ -14,6 +14,13 @@ constexpr const char* kWebhookPath = "/webhooks/github";
 
 HttpResponse Reply(int status, const nlohmann::json& body) { return JsonResponse(status, body); }
 
+// What a job message must be for a worker to run it: a replayed one is checked the same way.
+JobRules WorkerJobRules(const Config& config) {
+  JobRules rules;
+  rules.allow_file_urls = config.build.allow_file_urls;
+  return rules;
+}
+
 }  // namespace
 
 HttpLimits GatewayHttpLimits(const GatewayConfig& gw) {
@@ -36,7 +43,7 @@ GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, Deliver
       registry_(std::make_unique<prometheus::Registry>()),
       metrics_(*registry_),
       webhooks_(config, conn, ledger, std::move(webhook_secret)),
-      builds_(conn),
+      builds_(conn, WorkerJobRules(config)),
       streams_(conn),
       badges_(conn) {
   // Runs after every answer, the server's own refusals included: the one place that sees the
@@ -88,6 +95,17 @@ HttpRouter GatewayServer::Routes() {
   router.Post("/builds/{}/cancel", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;
     ApiReply reply = builds_.Cancel(req.params[0]);
+    return Reply(reply.status, reply.body);
+  });
+  router.Get("/builds/{}/logs/search", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.SearchLog(req.params[0], req.query_param("q"), req.query_param("after"),
+                                       req.query_param("limit"));
+    return Reply(reply.status, reply.body);
+  });
+  router.Post("/builds/{}/replay", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.Replay(req.params[0]);
     return Reply(reply.status, reply.body);
   });
   router.Get("/builds", [this, refusal](const HttpRequest& req) {

@@ -3,7 +3,9 @@
 //   POST /webhooks/github   WebhookHandler (JSON or GitHub's form-encoded payload=)
 //   GET  /builds/{id}       BuildsApi, behind the bearer token (401 without)
 //   GET  /builds?limit=N    BuildsApi, behind the bearer token
+//   GET  /builds/{id}/logs/search?q=  BuildsApi (gateway/log_search), behind the bearer token
 //   POST /builds/{id}/cancel  BuildsApi (kiln cancel's CancelJob), behind the bearer token
+//   POST /builds/{id}/replay  BuildsApi (kiln dlq replay's ReplayDeadLetter), behind the token
 //   GET  /builds/{id}/events  BuildStreams (Server-Sent Events), behind the bearer token
 //   GET  /builds/{id}/logs    BuildStreams (Server-Sent Events), behind the bearer token
 //   GET  /badge/<owner>/<repo>/<branch>.svg  BranchBadges, public unless gateway.badges: false

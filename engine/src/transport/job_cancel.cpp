@@ -13,8 +13,8 @@ namespace {
 constexpr int kRounds = 10;
 constexpr int kRequestTimeoutMs = 2000;
 
-CancelOutcome Outcome(CancelOutcome::Kind kind, std::string worker = {}, std::string status = {},
-                      std::string error = {}) {
+CancelOutcome MakeCancelOutcome(CancelOutcome::Kind kind, std::string worker = {}, std::string status = {},
+                                std::string error = {}) {
   CancelOutcome outcome;
   outcome.kind = kind;
   outcome.worker = std::move(worker);
@@ -37,14 +37,16 @@ CancelOutcome CancelJob(NatsConnection& conn, const std::string& id) {
       natsMsg_Destroy(reply);
       const auto worker = answer.is_object() ? answer.find("worker") : answer.end();
       const bool named = answer.is_object() && worker != answer.end() && worker->is_string();
-      return Outcome(Kind::worker_asked, named ? worker->get<std::string>() : "?");
+      return MakeCancelOutcome(Kind::worker_asked, named ? worker->get<std::string>() : "?");
     }
     // No worker runs it: a job still waiting in the queue is cancelled in its state.
     std::string error;
     auto stored = store.Get(id, &error);
-    if (!stored) return error.empty() ? Outcome(Kind::no_such_job) : Outcome(Kind::unavailable, "", "", error);
+    if (!stored) {
+      return error.empty() ? MakeCancelOutcome(Kind::no_such_job) : MakeCancelOutcome(Kind::unavailable, "", "", error);
+    }
     const std::string status = stored->state.value("status", "");
-    if (IsTerminalStatus(status)) return Outcome(Kind::already_ended, "", status);
+    if (IsTerminalStatus(status)) return MakeCancelOutcome(Kind::already_ended, "", status);
     if (status == "running") continue;  // its worker may be reconnecting: ask again
     nlohmann::json event = {{"job", id}, {"seq", stored->state.value("next_seq", std::uint64_t{1})},
                             {"time", NowIso8601()}, {"worker", ""}, {"type", "job.cancelled"},
@@ -57,11 +59,11 @@ CancelOutcome CancelJob(NatsConnection& conn, const std::string& id) {
       const std::string status_subject = std::string(subjects::kStatusPrefix) + id;
       js_Publish(nullptr, conn.js(), status_subject.c_str(), body.data(), static_cast<int>(body.size()), nullptr,
                  nullptr);
-      return Outcome(Kind::cancelled_queued);
+      return MakeCancelOutcome(Kind::cancelled_queued);
     }
     // The state changed under us (a worker claimed it): look again.
   }
-  return Outcome(Kind::worker_silent);
+  return MakeCancelOutcome(Kind::worker_silent);
 }
 
 }  // namespace kiln
