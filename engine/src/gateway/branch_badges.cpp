@@ -40,7 +40,9 @@ HttpResponse BranchBadges::Get(const std::string& owner, const std::string& repo
   auto owner_name = DecodePathPart(owner);
   auto repo_name = DecodePathPart(repo);
   auto branch = DecodePathPart(branch_file.substr(0, branch_file.size() - kSvgSuffix.size()));
-  if (!owner_name || !repo_name || !branch) return JsonError(404, "a badge's owner, repository and branch: malformed %-escape");
+  if (!owner_name || !repo_name || !branch) {
+    return JsonError(404, "a badge's owner, repository and branch: malformed %-escape");
+  }
 
   const std::optional<std::string> status = NewestStatus(*owner_name + "/" + *repo_name, *branch);
   HttpResponse res;
@@ -58,6 +60,7 @@ std::optional<std::string> BranchBadges::NewestStatus(const std::string& reposit
   if (!read_at_ || now - *read_at_ >= refresh_) {
     std::string error;
     auto states = JobStateStore(conn_.builds_kv()).Newest(0, &error);
+    read_at_ = now;  // a failed read too: a NATS outage must not turn every badge into a read
     if (states) {
       newest_status_.clear();
       for (const auto& state : *states) {  // newest first: the first of a branch is its newest
@@ -68,10 +71,8 @@ std::optional<std::string> BranchBadges::NewestStatus(const std::string& reposit
         if (name.empty() || job_branch.empty()) continue;
         newest_status_.try_emplace({name, job_branch}, StringAt(state, "status"));
       }
-      read_at_ = now;
     } else {
-      spdlog::warn("gateway: badges: reading the job states failed: {}", error);
-      if (!read_at_) return std::nullopt;  // nothing known yet: "unknown"
+      spdlog::warn("gateway: badges: reading the job states failed (the last ones read stay): {}", error);
     }
   }
   auto found = newest_status_.find({repository, branch});

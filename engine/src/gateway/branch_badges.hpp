@@ -37,8 +37,8 @@ class BranchBadges {
   HttpResponse Get(const std::string& owner, const std::string& repo, const std::string& branch_file);
 
  private:
-  // The newest build's status of each (repository name, branch), read again when older than
-  // refresh_; nullopt when NATS failed and nothing was read before.
+  // The newest build's status of a (repository name, branch), from the states read at most
+  // refresh_ ago; nullopt when it has none (or nothing could be read yet).
   std::optional<std::string> NewestStatus(const std::string& repository, const std::string& branch);
 
   NatsConnection& conn_;
