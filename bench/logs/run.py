@@ -8,9 +8,13 @@ step duration vs the same command writing to a file, side by side; `kiln logs --
 of it, line count and md5 against the file; `kiln logs` time to first byte and total.
 Then the follow latency: a step printing a line every 50 ms for 5 s, read by
 `kiln logs --follow --timestamps`; latency = read time - the line's own timestamp.
+Then the gateway's search over that whole log (GET /builds/{id}/logs/search, issue 19):
+a text on the last line and one found nowhere (both read all 80 MB), and one on every line
+(the first page of 100 matches: reading stops at the 101st).
 Figures to stdout (median and spread). logs.max_bytes is 128MiB so every line is kept.
 """
 import calendar, hashlib, json, os, socket, statistics, subprocess, sys, tempfile, time
+import urllib.parse, urllib.request
 
 build = os.path.abspath(sys.argv[1])
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -33,11 +37,18 @@ with open(tmp + "/pipelines/tick.lua", "w") as f:
     f.write('kiln.step("tick", function() kiln.exec{ cmd = { "sh", "-c", '
             '"for i in $(seq 1 100); do echo tick $i; sleep 0.05; done" } } end)\n')
 cfg = tmp + "/config.yaml"
+gateway_port = free_port()
+with open(tmp + "/secret", "w") as f:
+    f.write("bench-secret")
 with open(cfg, "w") as f:
     f.write(f"nats: {{ url: \"nats://127.0.0.1:{port}\" }}\nworker: {{ pool_size: 1 }}\n"
             f"build: {{ workspace_path: {tmp}/ws, code_cache_path: {tmp}/code, build_cache_path: {tmp}/deps }}\n"
             f"pipelines: {{ dir: {tmp}/pipelines }}\nlogging: {{ level: warn, format: text }}\n"
-            "logs: { max_bytes: 128MiB }\n")
+            "logs: { max_bytes: 128MiB }\n"
+            f"gateway: {{ address: 127.0.0.1, port: {gateway_port}, webhook_secret: \"file:{tmp}/secret\", "
+            f"api_token: \"file:{tmp}/secret\" }}\n")
+gateway = subprocess.Popen([kiln, "gateway", "--config", cfg], stdout=open(tmp + "/gateway.log", "w"),
+                           stderr=subprocess.STDOUT)
 worker = subprocess.Popen([kiln, "worker", "--config", cfg], stdout=open(tmp + "/worker.log", "w"),
                           stderr=subprocess.STDOUT)
 time.sleep(1.5)
@@ -51,7 +62,17 @@ def state(job_id):
     return json.loads(subprocess.run([kiln, "status", job_id, "--json", "--config", cfg],
                                      capture_output=True, check=True).stdout)
 
+def search(job_id, text, limit=100):
+    """Seconds for one search and its matches."""
+    url = (f"http://127.0.0.1:{gateway_port}/builds/{job_id}/logs/search?"
+           + urllib.parse.urlencode({"q": text, "limit": limit}))
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer bench-secret"})
+    t = time.monotonic()
+    body = json.loads(urllib.request.urlopen(request, timeout=120).read())
+    return time.monotonic() - t, len(body["matches"])
+
 ratios, kiln_s, file_s, ttfb, total = [], [], [], [], []
+search_last, search_none, search_page = [], [], []
 for r in range(runs):
     t = time.monotonic()
     subprocess.run(["sh", "-c", GEN + " > " + tmp + "/out.txt"], check=True)
@@ -75,6 +96,14 @@ for r in range(runs):
           f"log lines {lines} (want 1000000), md5 match {hashlib.md5(data).digest() == hashlib.md5(want).digest()}, "
           f"state log_lines {step.get('log_lines')}; kiln logs first byte {ttfb[-1]*1000:.0f} ms, total {total[-1]:.2f}s "
           f"({len(data) / 2**20:.1f} MiB)", flush=True)
+    took, found = search(job, "1000000 ")
+    search_last.append(took)
+    took_none, none_found = search(job, "no such text")
+    search_none.append(took_none)
+    took_page, page_found = search(job, "0000")
+    search_page.append(took_page)
+    print(f"  search: last line {took:.2f}s ({found} match), nowhere {took_none:.2f}s ({none_found}), "
+          f"every line, first page {took_page:.3f}s ({page_found})", flush=True)
 
 # Follow latency.
 lat = []
@@ -96,6 +125,8 @@ ticker.wait()
 if runs:
   print(f"ratio step/file: {spread(ratios)}; step s {spread(kiln_s)}; file s {spread(file_s)}")
   print(f"kiln logs 80 MB: first byte ms {spread([x*1000 for x in ttfb])}; total s {spread(total)}")
+  print(f"search 1M lines, s: last line {spread(search_last)}; nowhere {spread(search_none)}; "
+        f"first page of a text on every line {spread(search_page)}")
 print(f"follow latency ms over {len(lat)} lines: p50 {lat[len(lat)//2]:.0f}, p99 {lat[min(len(lat)-1, int(len(lat)*0.99))]:.0f}, max {lat[-1]:.0f}")
 print("load average:", open("/proc/loadavg").read().split()[:3])
-worker.terminate(); worker.wait(); nats.terminate(); nats.wait()
+worker.terminate(); worker.wait(); gateway.terminate(); gateway.wait(); nats.terminate(); nats.wait()
