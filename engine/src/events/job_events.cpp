@@ -60,6 +60,19 @@ void JobEvents::log(std::optional<std::string_view> step, int attempt, std::stri
     sink_.log_line(step.value_or(std::string_view()), attempt, line);
     return;
   }
+  LogEvent(step, attempt, message, level);
+}
+
+void JobEvents::log_redacted(std::string_view step, int attempt, std::string_view line) {
+  if (sink_.takes_log_lines()) {
+    sink_.log_line(step, attempt, line);
+    return;
+  }
+  LogEvent(step, attempt, line, {});
+}
+
+void JobEvents::LogEvent(std::optional<std::string_view> step, int attempt, std::string_view message,
+                         std::string_view level) {
   nlohmann::json fields = {{"message", message}};
   if (step) {
     fields["step"] = *step;

@@ -52,6 +52,10 @@ class JobEvents {
   /// event as before.
   void log(std::optional<std::string_view> step, int attempt, std::string_view message,
            std::string_view level = {});
+  /// log() of a line already through this job's Redactor: a step's output and its plugin's
+  /// log lines (RuntimeStepContext masks each before reporting it). Not masked a second
+  /// time: a build prints millions of lines, and one pass over each is enough.
+  void log_redacted(std::string_view step, int attempt, std::string_view line);
 
   const std::string& job_id() const { return job_id_; }
   std::uint64_t next_seq() const;
@@ -59,6 +63,10 @@ class JobEvents {
   std::size_t max_message_bytes() const { return sink_.max_message_bytes(); }
 
  private:
+  // A `step.log` event, for a sink that keeps no log of its own.
+  void LogEvent(std::optional<std::string_view> step, int attempt, std::string_view message,
+                std::string_view level);
+
   std::string job_id_;
   std::string worker_;
   const Redactor* redactor_;

@@ -110,7 +110,8 @@ StepReporter PipelineRuntime::reporter_for(const Frame& frame) {
   std::string step = frame.name;
   int attempt = frame.attempt;
   JobEvents* events = &events_;
-  reporter.log = [events, step, attempt](std::string_view line) { events->log(step, attempt, line); };
+  // RuntimeStepContext masks every line before it reports it (StepReporter).
+  reporter.log = [events, step, attempt](std::string_view line) { events->log_redacted(step, attempt, line); };
   reporter.warn = [events, step, attempt](std::string_view line) { events->log(step, attempt, line, "warn"); };
   reporter.progress = [events, step, attempt](double percent, std::string_view message) {
     events->emit(event_type::kStepProgress,

@@ -42,6 +42,8 @@ inline WorkspaceReadiness PrepareWorkspace(const JobResources& resources) {
 }
 
 /// Where a step's log lines and progress go (the job's event stream, a test's recorder).
+/// RuntimeStepContext hands `log` and `warn` only lines already through the job's Redactor
+/// (a process's output is masked in the process runner, a plugin's log line in log()).
 struct StepReporter {
   std::function<void(std::string_view line)> log;
   std::function<void(std::string_view line)> warn;
