@@ -285,12 +285,15 @@ void Worker::OnCancel(natsConnection* nc, natsSubscription*, natsMsg* msg, void*
 }
 
 void Worker::Wait() {
+  std::size_t running_count = 0;
   {
     std::unique_lock lock(mutex_);
     cv_.wait(lock, [this] { return stopping(); });
+    // Under the lock: a slot may still be adding a job it claimed (TSan saw that race).
+    running_count = running_.size();
   }
   spdlog::info("worker {}: stopping: no more pulls; {} job(s) running get {} ms to finish", worker_id_,
-               running_.size(), config_.worker.shutdown_grace.count());
+               running_count, config_.worker.shutdown_grace.count());
   if (fetcher_.joinable()) fetcher_.join();
   auto grace_end = Clock::now() + config_.worker.shutdown_grace;
   {
