@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "gateway/bearer_token.hpp"
+#include "gateway/form_payload.hpp"
 #include "gateway/session_cookie.hpp"
 
 namespace kiln {
@@ -23,18 +24,11 @@ std::optional<std::string> GivenToken(const HttpRequest& req) {
     if (body.is_object() && body.contains("token") && body["token"].is_string()) return body["token"].get<std::string>();
     return std::nullopt;
   }
-  if (content_type.rfind("application/x-www-form-urlencoded", 0) != 0) return std::nullopt;
-  std::string_view rest = req.body;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view field = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (field.rfind("token=", 0) != 0) continue;
-    std::string token;
-    if (!PercentDecode(field.substr(6), token)) return std::nullopt;
-    return token;
-  }
-  return std::nullopt;
+  if (!IsFormEncoded(content_type)) return std::nullopt;
+  auto raw = RawFormField(req.body, "token");
+  std::string token;
+  if (!raw || !PercentDecode(*raw, token)) return std::nullopt;
+  return token;
 }
 
 }  // namespace

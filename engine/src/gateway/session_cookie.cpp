@@ -1,30 +1,18 @@
 #include "gateway/session_cookie.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <charconv>
 #include <cstdint>
+
+#include "gateway/webhook_signature.hpp"
 
 namespace kiln {
 
 namespace {
 
 std::string SessionMac(std::string_view token, std::string_view expiry) {
-  const std::string message = "kiln-session:" + std::string(expiry);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), token.data(), static_cast<int>(token.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kDigits[mac[i] >> 4];
-    hex += kDigits[mac[i] & 0xF];
-  }
-  return hex;
+  return HmacSha256Hex(token, "kiln-session:" + std::string(expiry));
 }
 
 std::int64_t UnixSeconds(std::chrono::system_clock::time_point t) {

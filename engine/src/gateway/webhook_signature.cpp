@@ -44,16 +44,21 @@ std::optional<Digest> ParseHeader(std::string_view header) {
 
 }  // namespace
 
-std::string GitHubSignature(std::string_view secret, std::string_view body) {
-  auto digest = HmacSha256(secret, body);
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  auto digest = HmacSha256(key, message);
   if (!digest) return {};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kPrefix);
+  std::string out;
   for (unsigned char byte : *digest) {
     out += kHex[byte >> 4];
     out += kHex[byte & 0xf];
   }
   return out;
+}
+
+std::string GitHubSignature(std::string_view secret, std::string_view body) {
+  std::string hex = HmacSha256Hex(secret, body);
+  return hex.empty() ? std::string() : std::string(kPrefix) + hex;
 }
 
 bool VerifyGitHubSignature(std::string_view secret, std::string_view body, std::string_view header) {

@@ -8,6 +8,9 @@
 
 namespace kiln {
 
+/// HMAC-SHA256 of `message` keyed with `key`, as 64 lowercase hex digits.
+std::string HmacSha256Hex(std::string_view key, std::string_view message);
+
 /// The header value GitHub sends for `body` under `secret`: "sha256=<64 hex digits>".
 std::string GitHubSignature(std::string_view secret, std::string_view body);
 
