@@ -155,14 +155,45 @@ TEST_F(SandboxedRunTest, EgressReachesOutButNotTheHostsLoopback) {
   ProcessResult result = Run({"/bin/bash", "-c",
                               "ip -o link 2>/dev/null | grep -o tap0 || ls /sys/class/net; "
                               "(echo x > /dev/tcp/127.0.0.1/" + std::to_string(listener.port()) +
-                                  ") 2>/dev/null && echo loopback-reached || echo loopback-refused; "
-                                  "(echo x > /dev/tcp/10.0.2.2/" + std::to_string(listener.port()) +
-                                  ") 2>/dev/null && echo gateway-reached || echo gateway-refused"},
+                                  ") 2>/dev/null && echo loopback-reached || echo loopback-refused"},
                              spec);
   ASSERT_TRUE(result.started) << result.error << result.output_tail;
   EXPECT_NE(result.output_tail.find("tap0"), std::string::npos) << result.output_tail;
   EXPECT_NE(result.output_tail.find("loopback-refused"), std::string::npos) << result.output_tail;
-  EXPECT_NE(result.output_tail.find("gateway-refused"), std::string::npos) << result.output_tail;
+}
+
+// bwrap and slirp4netns both set up the sandbox's loopback; raced, bwrap's run fails
+// ("loopback: Failed RTM_NEWADDR"), which CI saw once when a pnpm install started beside
+// other jobs. Many sandboxes starting at once on two cores make that race likely: before the
+// fix, one run of this test in three failed (one start in ~200); loopback_wait_test.cpp
+// checks the ordering itself deterministically. Every start must come up with its tap0.
+TEST_F(SandboxedRunTest, ManyEgressSandboxesStartingAtOnceAllComeUp) {
+  constexpr int kThreads = 16;
+  constexpr int kRunsEach = 12;
+  std::vector<std::vector<std::string>> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &failures] {
+      const fs::path workspace = dir_.path() / "ws" / ("egress-" + std::to_string(t));
+      fs::create_directories(workspace);
+      for (int run = 0; run < kRunsEach; ++run) {
+        ProcessSpec spec;
+        spec.network = Network::egress;
+        spec.argv = {"/bin/cat", "/proc/net/dev"};
+        ProcessRunOptions options;
+        options.default_cwd = workspace.string();
+        options.base_env = ScrubbedEnvironment(workspace.string());
+        ProcessResult result = RunSandboxed(policy_, workspace.string(), spec, options);
+        if (!result.started || result.exit_code != 0 || result.output_tail.find("tap0") == std::string::npos) {
+          failures[t].push_back(result.error + " | " + result.output_tail);
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& failed : failures) {
+    for (const auto& failure : failed) ADD_FAILURE() << failure;
+  }
 }
 
 TEST_F(SandboxedRunTest, EgressReachesThePackageRegistry) {

@@ -1,5 +1,7 @@
 #include "sandbox/egress_network.hpp"
 
+#include "sandbox/loopback_wait.hpp"
+
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <poll.h>
@@ -78,6 +80,8 @@ std::string EgressNetwork::Attach(std::chrono::milliseconds timeout) {
   auto child = ReadChildPid(info_read_, deadline);
   CloseFd(info_read_);
   if (!child) return "sandbox network: " + child.error();
+  const std::string loopback = WaitForLoopbackAddress(child.value(), deadline);
+  if (!loopback.empty()) return "sandbox network: " + loopback;
 
   // The network namespace belongs to bwrap's outer user namespace; its child runs in one
   // nested below it (the sandbox uid's). slirp4netns joins a user namespace before the network

@@ -5,8 +5,9 @@
 // unreachable; slirp4netns itself runs in a mount namespace of its own with a seccomp filter.
 //
 // The order matters: bwrap reports the pid of its child on an info pipe and waits on a
-// block pipe; slirp4netns attaches to that child's network namespace and says when the tap
-// device is up; only then is the block pipe written and the step's command started.
+// block pipe; once the child has given its loopback an address (loopback_wait.hpp says why
+// that must come first), slirp4netns attaches to the child's network namespace and says when
+// the tap device is up; only then is the block pipe written and the step's command started.
 #pragma once
 
 #include <chrono>
