@@ -1,14 +1,20 @@
 #include "gateway/builds_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <optional>
 
 #include "gateway/log_search.hpp"
 #include "job/job.hpp"
+#include "secrets/redactor.hpp"
+#include "state/job_state.hpp"
 #include "transport/dead_letter_replay.hpp"
 #include "transport/job_cancel.hpp"
+#include "transport/job_publisher.hpp"
 #include "transport/job_state_store.hpp"
+#include "transport/log_reader.hpp"
 
 namespace kiln {
 
@@ -35,17 +41,106 @@ std::optional<std::uint64_t> NumberIn(const std::string& text, std::uint64_t min
 
 }  // namespace
 
-ApiReply BuildsApi::List(const std::string& limit_text) const {
-  int limit = kDefaultLimit;
-  if (!limit_text.empty()) {
-    auto parsed = NumberIn(limit_text, 1, kMaxLimit);
+ApiReply BuildsApi::List(const BuildsQuery& query) const {
+  std::size_t limit = kDefaultLimit;
+  if (!query.limit.empty()) {
+    auto parsed = NumberIn(query.limit, 1, kMaxLimit);
     if (!parsed) return {400, {{"error", "limit: must be a number from 1 to " + std::to_string(kMaxLimit)}}};
-    limit = static_cast<int>(*parsed);
+    limit = static_cast<std::size_t>(*parsed);
   }
+  if (!query.status.empty() && !IsJobStatus(query.status)) {
+    return {400, {{"error", "status: '" + query.status +
+                                "' is not one of queued, running, retrying, succeeded, failed, cancelled, "
+                                "timed_out, dead"}}};
+  }
+  if (!query.before.empty() && !IsValidJobId(query.before)) return {400, {{"error", "before: not a job id"}}};
   std::string error;
-  auto states = JobStateStore(conn_.builds_kv()).Newest(static_cast<std::size_t>(limit), &error);
+  auto states = JobStateStore(conn_.builds_kv()).Newest(0, &error);
   if (!states) return {503, {{"error", "NATS is unavailable: " + error}}};
-  return {200, {{"builds", *states}}};
+
+  auto matches = [&query](const nlohmann::json& state) {
+    const nlohmann::json& repo = state.contains("repo") && state["repo"].is_object() ? state["repo"] : nlohmann::json();
+    return (query.repo.empty() || (repo.is_object() && repo.value("name", "") == query.repo)) &&
+           (query.branch.empty() || state.value("branch", "") == query.branch) &&
+           (query.status.empty() || state.value("status", "") == query.status);
+  };
+  auto it = states->begin();
+  if (!query.before.empty()) {
+    it = std::find_if(states->begin(), states->end(),
+                      [&query](const nlohmann::json& state) { return state.value("id", "") == query.before; });
+    if (it == states->end()) return {400, {{"error", "before: no build '" + query.before + "' to page from"}}};
+    ++it;
+  }
+  nlohmann::json builds = nlohmann::json::array();
+  bool more = false;
+  for (; it != states->end(); ++it) {
+    if (!matches(*it)) continue;
+    if (builds.size() == limit) {
+      more = true;
+      break;
+    }
+    builds.push_back(std::move(*it));
+  }
+  return {200, {{"builds", std::move(builds)}, {"more", more}}};
+}
+
+ApiReply BuildsApi::RawLog(const std::string& id, std::string& text) const {
+  if (!IsValidJobId(id)) return {400, {{"error", "id: not a job id"}}};
+  std::string error;
+  const bool has_state = JobStateStore(conn_.builds_kv()).Get(id, &error).has_value();
+  if (!error.empty()) return {503, {{"error", "NATS is unavailable: " + error}}};
+  bool has_log = false;
+  auto read = ReadLog(conn_, id, LogReadOptions{}, [&](const LogPiece& piece) {
+    has_log = true;
+    text += piece.chunk.text;
+    // A marker stands for the lines left out: its text is one line without a newline.
+    if (piece.chunk.is_marker() && !text.empty() && text.back() != '\n') text += '\n';
+    return true;
+  });
+  if (!read) return {503, {{"error", "reading the log: " + read.error()}}};
+  if (!has_state && !has_log) return {404, {{"error", "no job with id '" + id + "'"}}};
+  return {200, nullptr};
+}
+
+ApiReply BuildsApi::Rebuild(const std::string& id) const {
+  if (!IsValidJobId(id)) return {400, {{"error", "id: not a job id"}}};
+  std::string error;
+  auto stored = JobStateStore(conn_.builds_kv()).Get(id, &error);
+  if (!stored) {
+    if (!error.empty()) return {503, {{"error", "NATS is unavailable: " + error}}};
+    return {404, {{"error", "no job with id '" + id + "'"}}};
+  }
+  const nlohmann::json& state = stored->state;
+  const std::string status = state.value("status", "");
+  if (!IsTerminalStatus(status)) {
+    return {409, {{"error", "job " + id + " has not ended (" + status + "): wait for it or cancel it first"},
+                  {"status", status}}};
+  }
+  auto refuse = [&id](const std::string& why) {
+    return ApiReply{422, {{"error", "job " + id + " cannot be rebuilt: " + why}}};
+  };
+  Job job;
+  job.id = NewJobId();
+  try {
+    job.repo_url = state.at("repo").at("url").get<std::string>();
+    job.repo_name = state["repo"].value("name", "");
+    job.commit = state.at("commit").get<std::string>();
+    job.branch = state.value("branch", "");
+    job.pipeline = state.value("pipeline", "");
+    job.trusted = state.value("trusted", true);
+    if (state.contains("env")) job.env = state["env"].get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return refuse(std::string("its state lacks what it ran with (") + e.what() + ")");
+  }
+  if (job.repo_url.find(std::string(Redactor::kMask) + "@") != std::string::npos) {
+    return refuse("its repository URL carried credentials, which kiln does not keep; submit it again");
+  }
+  if (auto valid = ValidateJob(job, rules_); !valid) return refuse(valid.error());
+  JobPublication progress;
+  if (auto published = PublishJob(conn_, job, progress); !published) {
+    return {503, {{"error", "NATS is unavailable: " + published.error()}}};
+  }
+  return {202, {{"job", job.id}, {"status", "queued"}, {"rebuild_of", id}}};
 }
 
 ApiReply BuildsApi::Cancel(const std::string& id) const {

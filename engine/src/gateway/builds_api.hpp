@@ -1,7 +1,7 @@
-// GET /builds/{id} and GET /builds?limit=N: job states from KV bucket "builds", the same
-// entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`;
+// GET /builds/{id} and GET /builds?limit=N&repo=&branch=&status=&before=: job states from
+// KV bucket "builds", the same entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`;
 // GET /builds/{id}/logs/search (gateway/log_search); POST /builds/{id}/replay, as
-// `kiln dlq replay`.
+// `kiln dlq replay`; GET /builds/{id}/logs/raw and POST /builds/{id}/rebuild for the page.
 #pragma once
 
 #include <string>
@@ -18,6 +18,11 @@ struct ApiReply {
   nlohmann::json body;
 };
 
+/// GET /builds's query parameters as given ("" = absent).
+struct BuildsQuery {
+  std::string limit, repo, branch, status, before;
+};
+
 class BuildsApi {
  public:
   static constexpr int kDefaultLimit = 20;
@@ -28,9 +33,18 @@ class BuildsApi {
 
   /// 200 with the state, 404 when there is no such job, 503 when NATS fails.
   ApiReply Get(const std::string& id) const;
-  /// 200 {"builds": [...]}, newest first; `limit` is the query parameter as given ("" = the
-  /// default), 400 when it is not a number in 1..kMaxLimit.
-  ApiReply List(const std::string& limit) const;
+  /// 200 {"builds": [...], "more"}, newest first, those that match every filter given
+  /// (query parameters as given, "" = absent): `limit` (1..kMaxLimit, default
+  /// kDefaultLimit), `repo` (repo.name), `branch`, `status` (one of the job statuses),
+  /// `before` (a job id: the builds listed after it, the next page). 400 names a bad one.
+  ApiReply List(const BuildsQuery& query) const;
+  /// 200 text/plain: job `id`'s whole stored log as written (a download); 404 when the job
+  /// has neither a state nor a log, 503.
+  ApiReply RawLog(const std::string& id, std::string& text) const;
+  /// 202 {"job": new id}: the same repository, commit, branch, pipeline, trust and env as
+  /// job `id`, queued under a new id; 409 while `id` has not ended, 422 when its state does
+  /// not say how to run it again (a repository URL whose credentials were redacted), 404, 503.
+  ApiReply Rebuild(const std::string& id) const;
   /// 202 when the worker running it was asked to stop it, 200 when it was cancelled before it
   /// ran, 409 when it had already ended, 404, 504 when its worker does not answer, 503.
   ApiReply Cancel(const std::string& id) const;

@@ -3,7 +3,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
-#include "gateway/bearer_token.hpp"
+#include "gateway/page_assets.hpp"
 #include "metrics/metrics_http.hpp"
 
 namespace kiln {
@@ -39,7 +39,7 @@ GatewayServer::GatewayServer(const Config& config, NatsConnection& conn, Deliver
                              std::string webhook_secret, std::string api_token)
     : config_(config),
       conn_(conn),
-      api_token_(std::move(api_token)),
+      auth_(std::move(api_token)),
       registry_(std::make_unique<prometheus::Registry>()),
       metrics_(*registry_),
       webhooks_(config, conn, ledger, std::move(webhook_secret)),
@@ -72,13 +72,7 @@ HttpRouter GatewayServer::Routes() {
     return Reply(reply.status, reply.body);
   });
 
-  auto refusal = [this](const HttpRequest& req) -> std::optional<HttpResponse> {
-    if (BearerTokenMatches(req.header("Authorization"), api_token_)) return std::nullopt;
-    HttpResponse res = JsonError(401, api_token_.empty() ? "no API token is configured (gateway.api_token)"
-                                                         : "Authorization: expected 'Bearer <gateway.api_token>'");
-    res.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return res;
-  };
+  auto refusal = [this](const HttpRequest& req) { return auth_.Refusal(req); };
   router.Get("/builds/{}", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;
     ApiReply reply = builds_.Get(req.params[0]);
@@ -110,9 +104,32 @@ HttpRouter GatewayServer::Routes() {
   });
   router.Get("/builds", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;
-    ApiReply reply = builds_.List(req.has_query_param("limit") ? req.query_param("limit") : std::string());
+    BuildsQuery query{req.query_param("limit"), req.query_param("repo"), req.query_param("branch"),
+                      req.query_param("status"), req.query_param("before")};
+    ApiReply reply = builds_.List(query);
     return Reply(reply.status, reply.body);
   });
+  router.Get("/builds/{}/logs/raw", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    HttpResponse res;
+    ApiReply reply = builds_.RawLog(req.params[0], res.body);
+    if (reply.status != 200) return Reply(reply.status, reply.body);
+    res.content_type = "text/plain; charset=utf-8";
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + req.params[0] + ".log\"");
+    res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return res;
+  });
+  router.Post("/builds/{}/rebuild", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.Rebuild(req.params[0]);
+    return Reply(reply.status, reply.body);
+  });
+
+  // The build page: its files, and the login that gives a browser a session.
+  router.Get("/", [](const HttpRequest&) { return PageAssetResponse("index.html"); });
+  router.Get("/assets/{}", [](const HttpRequest& req) { return PageAssetResponse(req.params[0]); });
+  router.Post("/login", [this](const HttpRequest& req) { return auth_.Login(req); });
+  router.Post("/logout", [this](const HttpRequest& req) { return auth_.Logout(req); });
 
   if (config_.gateway.badges) {
     router.Get("/badge/{}/{}/{*}", [this](const HttpRequest& req) {

@@ -1,13 +1,19 @@
 // `kiln gateway`'s HTTP routes, on kiln's HTTP server (http/), with the limits of the
-// gateway config section (gateway.max_body, header_timeout, ...; docs/security.md):
-//   POST /webhooks/github   WebhookHandler (JSON or GitHub's form-encoded payload=)
-//   GET  /builds/{id}       BuildsApi, behind the bearer token (401 without)
-//   GET  /builds?limit=N    BuildsApi, behind the bearer token
-//   GET  /builds/{id}/logs/search?q=  BuildsApi (gateway/log_search), behind the bearer token
-//   POST /builds/{id}/cancel  BuildsApi (kiln cancel's CancelJob), behind the bearer token
-//   POST /builds/{id}/replay  BuildsApi (kiln dlq replay's ReplayDeadLetter), behind the token
-//   GET  /builds/{id}/events  BuildStreams (Server-Sent Events), behind the bearer token
-//   GET  /builds/{id}/logs    BuildStreams (Server-Sent Events), behind the bearer token
+// gateway config section (gateway.max_body, header_timeout, ...; docs/security.md). "Auth":
+// the bearer token or a session of the page, and a POST by session needs the page's header
+// (gateway/page_auth).
+//   POST /webhooks/github     WebhookHandler (JSON or GitHub's form-encoded payload=)
+//   GET  /builds/{id}         BuildsApi, auth (401 without)
+//   GET  /builds?limit=N&repo=&branch=&status=&before=  BuildsApi, auth
+//   GET  /builds/{id}/logs/search?q=  BuildsApi (gateway/log_search), auth
+//   GET  /builds/{id}/logs/raw  BuildsApi: the whole log as text (a download), auth
+//   POST /builds/{id}/cancel  BuildsApi (kiln cancel's CancelJob), auth
+//   POST /builds/{id}/replay  BuildsApi (kiln dlq replay's ReplayDeadLetter), auth
+//   POST /builds/{id}/rebuild BuildsApi: the same job under a new id, auth
+//   GET  /builds/{id}/events  BuildStreams (Server-Sent Events), auth
+//   GET  /builds/{id}/logs    BuildStreams (Server-Sent Events), auth
+//   GET  /, /assets/{name}    the build page (gateway/page_assets), public: it holds no data
+//   POST /login, /logout      PageAuth: a session cookie for the page
 //   GET  /badge/<owner>/<repo>/<branch>.svg  BranchBadges, public unless gateway.badges: false
 //   GET  /healthz           200 while NATS is connected, else 503
 //   GET  /metrics           the gateway's counters (Prometheus text)
@@ -23,6 +29,7 @@
 #include "gateway/builds_api.hpp"
 #include "gateway/delivery_ledger.hpp"
 #include "gateway/gateway_metrics.hpp"
+#include "gateway/page_auth.hpp"
 #include "gateway/webhook_handler.hpp"
 #include "http/http_server.hpp"
 #include "util/result.hpp"
@@ -55,7 +62,7 @@ class GatewayServer {
 
   const Config& config_;
   NatsConnection& conn_;
-  std::string api_token_;
+  PageAuth auth_;
   std::unique_ptr<prometheus::Registry> registry_;
   GatewayMetrics metrics_;
   WebhookHandler webhooks_;

@@ -9,6 +9,10 @@ bool IsTerminalStatus(std::string_view status) {
          status == "dead";
 }
 
+bool IsJobStatus(std::string_view status) {
+  return IsTerminalStatus(status) || status == "queued" || status == "running" || status == "retrying";
+}
+
 JobStateBuilder::JobStateBuilder(nlohmann::json state) : state_(std::move(state)) {
   if (!state_.is_object()) state_ = nlohmann::json::object();
 }
@@ -25,6 +29,9 @@ nlohmann::json JobStateBuilder::Queued(const Job& job, const std::string& now) {
                           {"next_seq", 1}};
   if (!job.branch.empty()) state["branch"] = job.branch;
   if (!job.pipeline.empty()) state["pipeline"] = job.pipeline;
+  // What a rebuild (POST /builds/{id}/rebuild) needs to run the job again as it was.
+  if (!job.env.empty()) state["env"] = job.env;
+  if (!job.trusted) state["trusted"] = false;
   return state;
 }
 

@@ -1,7 +1,8 @@
 // A job's state as kept in KV bucket "builds" under its id (DESIGN.md): the events of the
 // job folded into one JSON document.
 //
-//   { "id", "status", "repo": {url, name}, "commit", "branch", "pipeline",
+//   { "id", "status", "repo": {url, name}, "commit", "branch", "pipeline", "env" (the
+//     message's, when it has one), "trusted" (false only: a fork's pull request),
 //     "worker", "attempt" (the job-level delivery that runs it), "max_attempts",
 //     "steps": [ { "name", "status", "attempts", "duration_ms", "started", "finished",
 //                  "error", "outputs", "log_lines", "log_bytes" } ],
@@ -27,6 +28,8 @@
 namespace kiln {
 
 bool IsTerminalStatus(std::string_view status);
+/// One of the statuses above.
+bool IsJobStatus(std::string_view status);
 
 class JobStateBuilder {
  public:

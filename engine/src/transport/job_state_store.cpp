@@ -40,7 +40,11 @@ std::optional<std::vector<nlohmann::json>> JobStateStore::Newest(std::size_t lim
   }
   kvKeysList_Destroy(&keys);
   std::sort(states.begin(), states.end(),
-            [](const auto& a, const auto& b) { return JobStateTime(a) > JobStateTime(b); });
+            [](const auto& a, const auto& b) {
+              // Ties (one millisecond) by id: a page of a list stays where it was.
+              const std::string ta = JobStateTime(a), tb = JobStateTime(b);
+              return ta != tb ? ta > tb : a.value("id", "") > b.value("id", "");
+            });
   if (limit > 0 && states.size() > limit) states.resize(limit);
   return states;
 }
