@@ -53,8 +53,8 @@ PIPELINES = {
     + sh_step("sleep", "echo sleeping; sleep 300"),
     # A 20,000-line log that succeeds.
     "lines20k": sh_step("generate", "awk 'BEGIN{for(i=1;i<=20000;i++) printf \"line %06d of the generated log, padded to be a little longer\\n\", i}'"),
-    # Numbered lines over ~8 s: for the reconnect check.
-    "stream": sh_step("stream", "i=0; while [ $i -lt 80 ]; do seq -f \"tick $i %g\" 1 50; i=$((i+1)); sleep 0.1; done"),
+    # 7,500 numbered lines over ~15 s: for the reconnect check.
+    "stream": sh_step("stream", "i=0; while [ $i -lt 150 ]; do seq -f \"tick $i %g\" 1 50; i=$((i+1)); sleep 0.1; done"),
     # A step retried once, then two more steps.
     "retry": 'local calls = 0\n'
              'kiln.step("fetch", { retry = { attempts = 2, backoff = "fixed", initial = "700ms" } }, function()\n'

@@ -881,21 +881,23 @@
     // -- errors and search
 
     async jumpToError() {
+      // "error" as a word: the server matches substrings, so "onerror" or "errors.go" would do too.
+      const word = /\berror\b/i;
       const id = this.b.id;
       const failed = this.failedSection();
+      const first = async (after) => {
+        const q = new URLSearchParams({ q: 'error', limit: '50' });
+        if (after) q.set('after', String(after));
+        const r = await api('GET', `/builds/${enc(id)}/logs/search?${q}`);
+        const ms = r.matches || [];
+        return ms.find((m) => word.test(m.text)) || ms[0] || null;
+      };
       try {
         let m = null;
-        if (failed) {
-          const after = Math.max(0, failed.firstLine - 1);
-          const r = await api('GET', `/builds/${enc(id)}/logs/search?q=error&after=${after}&limit=1`);
-          m = r.matches && r.matches[0];
-        }
+        if (failed) m = await first(Math.max(0, failed.firstLine - 1));
+        if (!m) m = await first(0);
         if (!m) {
-          const r = await api('GET', `/builds/${enc(id)}/logs/search?q=error&limit=1`);
-          m = r.matches && r.matches[0];
-        }
-        if (!m) {
-          if (failed && failed.count) { this.reveal(failed.runs[failed.runs.length - 1][0] + failed.runs[failed.runs.length - 1][1] - 1); return; }
+          if (failed && failed.count) { const [a, c] = failed.runs[failed.runs.length - 1]; this.reveal(a + c - 1); return; }
           toast('No line contains “error”.', 'info');
           return;
         }
@@ -911,7 +913,7 @@
       for (const [start, count] of s.runs) {
         for (let i = start; i < start + count; i++) {
           const t = this.store.texts[i];
-          if (t !== null && /error/i.test(t)) { found = i; break; }
+          if (t !== null && /\berror\b/i.test(t.indexOf('\x1b') >= 0 ? t.replace(ESC_RE, '') : t)) { found = i; break; }
         }
         if (found >= 0) break;
       }
