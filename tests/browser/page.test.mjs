@@ -124,15 +124,15 @@ try {
     assert.equal(await page.evaluate(() => window.__noReload), 1, 'no reload');
     assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id), 'f-branch', 'focus kept');
     const cells = await page.$eval(`tr[data-id="${id}"]`, (tr) => [...tr.children].map((c) => c.textContent.trim()));
-    assert.equal(cells[1], 'widgets');
+    assert.equal(cells[1], 'acme/widgets');
     assert.equal(cells[2], 'live-list');
     assert.equal(cells[3], '9fceb02d0a');
     // Filters live in the hash.
-    await page.selectOption('#f-status', 'failed');
-    await until('the hash to carry the filter', async () => (await page.evaluate(() => location.hash)) === '#/?status=failed');
-    await until('only failed rows', async () => {
+    await page.selectOption('#f-status', 'dead');
+    await until('the hash to carry the filter', async () => (await page.evaluate(() => location.hash)) === '#/?status=dead');
+    await until('only dead rows', async () => {
       const st = await page.$$eval('tbody .c-status', (c) => c.map((x) => x.textContent.trim()));
-      return st.length > 0 && st.every((s) => s.endsWith('failed')) && !(await page.$(`tr[data-id="${id}"]`));
+      return st.length > 0 && st.every((s) => s.endsWith('dead')) && !(await page.$(`tr[data-id="${id}"]`));
     });
   });
 
@@ -157,7 +157,8 @@ try {
   });
 
   await scenario('failed build: the failed step is open at its error, the others closed; a log line of HTML stays text', async () => {
-    await waitStatus(failId, ['failed']);
+    // A terminal failure ends as dead here: the worker dead-letters a job whose step failed terminally.
+    await waitStatus(failId, ['failed', 'dead']);
     await openBuild(failId);
     await page.waitForFunction(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete);
     await page.waitForSelector('.log-row.err');
@@ -260,7 +261,8 @@ try {
     const id = await submit('sleep');
     await openBuild(id);
     await until('running', async () => (await headerStatus()).endsWith('running'), 30000);
-    await until('the sleep step running', async () => /sleep\s*●\s*running/.test(await page.textContent('.steps')), 30000);
+    await until('the sleep step running', async () => /sleep\s*●\s*running/.test(await page.textContent('.steps')), 30000)
+      .catch(async (e) => { throw new Error(`${e.message}; steps: ${await page.textContent('.steps')}; streams: ${JSON.stringify(await page.evaluate(() => window.kilnPage.streams()))}; kv: ${JSON.stringify((await kvState(id)).steps)}`); });
     await page.click('#cancel');
     const confirm = await page.waitForSelector('#confirm-cancel');
     assert.ok(await confirm.isVisible());

@@ -66,8 +66,10 @@ PIPELINES = {
              + sh_step("test", "for i in $(seq 1 20); do echo \"ok $i - test $i\"; done"),
     # A quick success, for filling the list.
     "quick": sh_step("build", "echo building; sleep 0.3; printf '\\033[32mall good\\033[0m\\n'"),
-    # 100 tiny steps: step.started events for the latency bench.
-    "steps100": "for i = 1, 100 do kiln.step(\"s\" .. i, function() end) end\n",
+    # A 3 s wait (a page subscribes meanwhile), then 100 short steps: step.started events for
+    # the latency bench.
+    "steps100": sh_step("wait", "sleep 3")
+    + 'for i = 1, 100 do kiln.step("s" .. i, function() kiln.exec{ cmd = { "true" } } end) end\n',
     # 1,000,000 lines of 80 bytes, as bench/logs/run.py writes them.
     "loud": sh_step("loud", "awk 'BEGIN{for(i=1;i<=1000000;i++) printf \"%07d %072d\\n\", i, i}'"),
     # A realistic build for the screenshots: colours, several steps, a failing test.

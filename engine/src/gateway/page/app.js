@@ -690,6 +690,7 @@
       const maxV = this.layout.total * ROW_H - this.vh();
       v = Math.max(0, Math.min(v, Math.max(0, maxV)));
       this.viewport.scrollTop = Math.round(v / this.scale);
+      this.expectTop = this.viewport.scrollTop;
       this.render();
     }
 
@@ -717,18 +718,21 @@
       const lines = s.n ? s.lineNo[s.n - 1] : 0;
       setText(this.info, `${lines.toLocaleString()} lines${this.complete ? '' : ' · streaming'}`);
     }
-    setComplete() { this.complete = true; this.updateInfo(); this.relayout(); this.render(); }
+    setComplete() { this.complete = true; this.rendered = ''; this.changed(); }
 
     scrollToBottom() {
       this.pinned = true;
       this.followBtn.hidden = true;
       this.viewport.scrollTop = this.viewport.scrollHeight;
+      this.expectTop = this.viewport.scrollTop;
       this.render();
     }
     onScroll() {
       const v = this.viewport;
       const atBottom = v.scrollTop + v.clientHeight >= v.scrollHeight - ROW_H * 2;
-      if (this.ignoreScroll) { this.ignoreScroll = false; } else this.pinned = atBottom;
+      // A scroll event comes a frame after the scroll: one this page made (to the bottom, to
+      // a line) leaves `pinned` alone, even when the log grew in between.
+      if (v.scrollTop !== this.expectTop) { this.pinned = atBottom; this.expectTop = -1; }
       this.followBtn.hidden = this.pinned || this.complete;
       this.render();
     }
@@ -859,8 +863,6 @@
       if (highlight) this.hl = idx;
       this.followBtn.hidden = this.complete;
       const r = this.rowOf(idx);
-      this.ignoreScroll = true;
-      requestAnimationFrame(() => { this.ignoreScroll = false; });
       this.setVirtTop(r * ROW_H - this.vh() / 2 + ROW_H / 2);
       this.rendered = '';
       this.render();
@@ -981,7 +983,7 @@
       this.logSlot.appendChild(this.log.el);
       this.onKey = (ev) => this.key(ev);
       document.addEventListener('keydown', this.onKey);
-      this.tick = setInterval(() => { if (this.state && ACTIVE.has(this.state.status)) { this.drawWaterfall(); this.drawHeaderDuration(); } }, 1000);
+      this.tick = setInterval(() => { if (this.state && ACTIVE.has(this.state.status)) { this.drawWaterfall(); this.drawSteps(); this.drawHeaderDuration(); } }, 1000);
       this.refetch().then(() => {
         if (this.dead) return;
         this.openEvents();
@@ -1000,10 +1002,9 @@
       this.dead = true;
       if (this.es) this.es.close();
       if (this.ls) this.ls.close();
-      clearTimeout(this.fetchTimer); clearTimeout(this.esRetry); clearTimeout(this.lsRetry);
+      clearTimeout(this.fetchTimer); clearTimeout(this.settleTimer); clearTimeout(this.esRetry); clearTimeout(this.lsRetry);
       clearInterval(this.tick);
       document.removeEventListener('keydown', this.onKey);
-      if (window.kilnPage && window.kilnPage.view === this) window.kilnPage.view = null;
     }
 
     key(ev) {
@@ -1043,6 +1044,7 @@
     async refetch() {
       if (this.fetching) { this.fetchAgain = true; return; }
       this.fetching = true;
+      this.fetches = (this.fetches || 0) + 1;
       this.lastFetch = Date.now();
       try {
         const st = await api('GET', `/builds/${enc(this.id)}`, { quiet: !!this.state });
@@ -1247,7 +1249,13 @@
         window.kilnPage.eventLags.push({ type: t, lag, seen: Date.now() });
         if (window.kilnPage.eventLags.length > 10000) window.kilnPage.eventLags.shift();
       }
-      if (t.startsWith('job.') || t.startsWith('step.')) this.scheduleFetch();
+      if (t.startsWith('job.') || t.startsWith('step.')) {
+        this.scheduleFetch();
+        // The state in KV is written after the event is published: a read right after the
+        // event can miss it. Read once more when the events have been quiet for a second.
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => { if (!this.dead) this.scheduleFetch(); }, 1000);
+      }
     }
 
     openLogs() {
@@ -1300,6 +1308,12 @@
       if (!view || !view.log) return null;
       const i = view.log.store.indexOfLine(n);
       return i < 0 ? null : view.log.store.texts[i];
+    },
+    /** The open build's streams: events seen, whether each stream is open. */
+    streams() {
+      if (!view || !view.log) return null;
+      return { events: view.events.length, eventsOpen: !!view.es, logsOpen: !!view.ls, esState: view.es ? view.es.readyState : -1,
+        lastEventSeq: view.lastEventSeq, fetches: view.fetches || 0 };
     },
     buildState() { return view && view.state ? JSON.parse(JSON.stringify(view.state)) : null; },
   });
