@@ -237,7 +237,7 @@ try {
     await sleep(500);
     const afterOffline = await page.evaluate(() => window.kilnPage.logStore());
     const offlineCut = afterOffline.reconnects > before.reconnects;
-    console.log(`  offline emulation ${offlineCut ? 'cut' : 'did NOT cut'} the loopback EventSource (reconnects ${before.reconnects} -> ${afterOffline.reconnects})`);
+    console.log(`  offline emulation (setOffline: CDP Network.emulateNetworkConditions) ${offlineCut ? 'cut' : 'did NOT cut'} the loopback EventSource; the gateway restart below cuts it for certain (reconnects ${before.reconnects} -> ${afterOffline.reconnects})`);
     // 2. The gateway restarted mid-stream: certainly cuts it.
     const st = await kvState(id);
     assert.equal(st.status, 'running', 'still streaming when the gateway goes');
