@@ -52,6 +52,7 @@ try {
   await page.evaluate((id) => { location.hash = `#/builds/${id}`; }, demo);
   await page.waitForFunction(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete);
   await page.waitForSelector('.log-row.err');
+  await page.evaluate(() => window.scrollTo(0, document.querySelector('.titlebar').offsetTop - 6));
   await sleep(400);
   await page.screenshot({ path: join(out, 'build-page.png') });
   // the running build cancelled, so the stack stops quickly

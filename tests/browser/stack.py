@@ -26,7 +26,7 @@ def free_port():
 
 
 def lua_str(s):
-    return json.dumps(s)  # a JSON string is a valid Lua string literal for these texts
+    return json.dumps(s, ensure_ascii=False)  # a valid Lua string literal for these texts (UTF-8 as is)
 
 
 def sh_step(name, script, opts=""):
@@ -77,7 +77,7 @@ PIPELINES = {
     + sh_step("install", "echo 'npm ci'; for p in react react-dom typescript vite vitest; do "
                          "printf '\\033[2madded\\033[0m %s\\n' $p; sleep 0.1; done; echo 'added 312 packages in 2.4s'")
     + sh_step("build", "printf '\\033[36mvite v5.2.0\\033[0m building for production...\\n'; sleep 0.6; "
-                       "for f in index assets/app assets/vendor; do printf 'dist/%s.js  \\033[33m%d kB\\033[0m\\n' $f $((RANDOM % 300)); done; "
+                       "printf 'dist/index.html          \\033[33m0.46 kB\\033[0m\\n'; printf 'dist/assets/app.js       \\033[33m142.31 kB\\033[0m\\n'; "
                        "printf '\\033[32m✓ built in 1.21s\\033[0m\\n'")
     + sh_step("test", "printf ' \\033[32m✓\\033[0m src/widget.test.ts (12 tests)\\n'; sleep 0.4; "
                       "printf ' \\033[32m✓\\033[0m src/cart.test.ts (8 tests)\\n'; "

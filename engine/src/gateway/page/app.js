@@ -1171,7 +1171,8 @@
               rec.retrying.error ? h('span', { class: 'step-error', text: ` — ${rec.retrying.error}` }) : null));
           }
         }
-        if (rows.length) li.appendChild(h('ol', { class: 'attempts', 'aria-label': `Attempts of ${s.name}` }, rows));
+        // one attempt that just finished says nothing the step's line does not
+        if (rows.length > 1 || (s.attempts || 0) > 1) li.appendChild(h('ol', { class: 'attempts', 'aria-label': `Attempts of ${s.name}` }, rows));
         ol.appendChild(li);
       }
     }
