@@ -5,7 +5,7 @@ Starts the real stack (stack.py: nats-server, kiln worker, kiln gateway), runs
 page.test.mjs (or screenshots.mjs) in node against it with Debian's chromium, stops
 everything and exits non-zero when a scenario failed.
 """
-import os, subprocess, sys
+import os, signal, subprocess, sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -24,6 +24,7 @@ if not os.access(chromium, os.X_OK):
     print(f"browser tests: no browser at {chromium}: run scripts/install-deps.sh (Debian's chromium)", file=sys.stderr)
     sys.exit(1)
 
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # ctest's timeout: stop the stack on the way out
 with Stack(build) as stack:
     control = stack.serve_control()
     env = dict(os.environ, KILN_URL=stack.url, KILN_TOKEN=stack.token, KILN_CONTROL=control, CHROMIUM=chromium)

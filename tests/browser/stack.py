@@ -66,9 +66,9 @@ PIPELINES = {
              + sh_step("test", "for i in $(seq 1 20); do echo \"ok $i - test $i\"; done"),
     # A quick success, for filling the list.
     "quick": sh_step("build", "echo building; sleep 0.3; printf '\\033[32mall good\\033[0m\\n'"),
-    # A 3 s wait (a page subscribes meanwhile), then 100 short steps: step.started events for
+    # A 6 s wait (a page subscribes meanwhile), then 100 short steps: step.started events for
     # the latency bench.
-    "steps100": sh_step("wait", "sleep 3")
+    "steps100": sh_step("wait", "sleep 6")
     + 'for i = 1, 100 do kiln.step("s" .. i, function() kiln.exec{ cmd = { "true" } } end) end\n',
     # 1,000,000 lines of 80 bytes, as bench/logs/run.py writes them.
     "loud": sh_step("loud", "awk 'BEGIN{for(i=1;i<=1000000;i++) printf \"%07d %072d\\n\", i, i}'"),
@@ -90,12 +90,13 @@ PIPELINES = {
 
 
 class Stack:
-    def __init__(self, build_dir, max_log_bytes=None, quiet=True):
+    def __init__(self, build_dir, max_log_bytes=None, quiet=True, gateway_extra=""):
         self.build = os.path.abspath(build_dir)
         self.kiln = os.path.join(self.build, "bin", "kiln")
         if not os.access(self.kiln, os.X_OK):
             raise SystemExit(f"stack: no kiln binary at {self.kiln}: build it first (ninja -C {build_dir} kiln)")
         self.max_log_bytes = max_log_bytes
+        self.gateway_extra = gateway_extra  # more keys for the gateway section, e.g. "max_connections_per_address: 512"
         self.quiet = quiet
         self.procs = {}
         self.seq = 0
@@ -134,7 +135,7 @@ class Stack:
                     "logging: { level: warn, format: text }\n"
                     + (f"logs: {{ max_bytes: {self.max_log_bytes} }}\n" if self.max_log_bytes else "")
                     + f'gateway: {{ address: 127.0.0.1, port: {self.port}, webhook_secret: "file:{t}/secret", '
-                      f'api_token: "file:{t}/token" }}\n')
+                      f'api_token: "file:{t}/token"' + (f", {self.gateway_extra}" if self.gateway_extra else "") + " }\n")
         self.procs["nats"] = subprocess.Popen(
             ["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.nats_port), "-sd", t + "/js"],
             stdout=open(t + "/nats.log", "w"), stderr=subprocess.STDOUT)
@@ -286,10 +287,9 @@ class Stack:
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the stack on kill, too
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     with Stack(sys.argv[1]) as s:
         ctl = s.serve_control()
         print(f"gateway {s.url}  token {s.token}  control {ctl}  dir {s.tmp}", flush=True)
-        try:
-            signal.pause()
-        except KeyboardInterrupt:
-            pass
+        signal.pause()

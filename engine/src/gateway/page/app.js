@@ -984,12 +984,12 @@
       this.onKey = (ev) => this.key(ev);
       document.addEventListener('keydown', this.onKey);
       this.tick = setInterval(() => { if (this.state && ACTIVE.has(this.state.status)) { this.drawWaterfall(); this.drawSteps(); this.drawHeaderDuration(); } }, 1000);
-      this.refetch().then(() => {
-        if (this.dead) return;
-        this.openEvents();
-        this.openLogs();
-        if (r.line) this.log.goToLine(r.line);
-      });
+      // The streams open at once, beside the first state read: the log's first rows do not
+      // wait for it (a 404 or 401 there ends them).
+      this.openEvents();
+      this.openLogs();
+      if (r.line) this.log.goToLine(r.line);
+      this.refetch();
     }
 
     route(r) {
@@ -1207,6 +1207,7 @@
 
     openEvents() {
       const es = this.es = new EventSource(`/builds/${enc(this.id)}/events`);
+      es.onopen = () => { if (!this.esOpenAt) this.esOpenAt = Date.now(); };
       es.onmessage = (ev) => {
         const seq = Number(ev.lastEventId);
         if (isFinite(seq) && ev.lastEventId !== '') {
@@ -1247,7 +1248,7 @@
       }
       if (window.kilnPage && e.time) {
         const lag = Date.now() - Date.parse(e.time);
-        window.kilnPage.eventLags.push({ type: t, lag, seen: Date.now() });
+        window.kilnPage.eventLags.push({ type: t, step: e.step, lag, seen: Date.now() });
         if (window.kilnPage.eventLags.length > 10000) window.kilnPage.eventLags.shift();
       }
       if (t.startsWith('job.') || t.startsWith('step.')) {
@@ -1262,9 +1263,12 @@
     openLogs() {
       const ls = this.ls = new EventSource(`/builds/${enc(this.id)}/logs`);
       ls.onmessage = (ev) => {
+        const t = performance.now();
         let d;
         try { d = JSON.parse(ev.data); } catch (_) { return; }
         this.log.ingest(d, ev.lastEventId);
+        this.log.ingestMs = (this.log.ingestMs || 0) + performance.now() - t;
+        this.log.messages = (this.log.messages || 0) + 1;
       };
       ls.addEventListener('end', () => {
         ls.close();
@@ -1294,7 +1298,7 @@
       if (!view || !view.log) return null;
       const s = view.log.store;
       return {
-        entries: s.n, duplicates: s.duplicates, gaps: s.gaps, reconnects: view.log.reconnects || 0,
+        entries: s.n, messages: view.log.messages || 0, ingestMs: Math.round(view.log.ingestMs || 0), duplicates: s.duplicates, gaps: s.gaps, reconnects: view.log.reconnects || 0,
         complete: !!view.log.complete, sections: s.sections.map((x) => ({ step: x.step, attempt: x.attempt, jobAttempt: x.jobAttempt, count: x.count, open: view.log.isOpen(x) })),
       };
     },
@@ -1314,7 +1318,7 @@
     streams() {
       if (!view || !view.log) return null;
       return { events: view.events.length, eventsOpen: !!view.es, logsOpen: !!view.ls, esState: view.es ? view.es.readyState : -1,
-        lastEventSeq: view.lastEventSeq, fetches: view.fetches || 0 };
+        lastEventSeq: view.lastEventSeq, fetches: view.fetches || 0, eventsOpenAt: view.esOpenAt || 0 };
     },
     buildState() { return view && view.state ? JSON.parse(JSON.stringify(view.state)) : null; },
   });
