@@ -74,6 +74,7 @@ try {
   // Builds to look at later, started now so they are done when their scenario comes.
   const failId = await submit('fail', { branch: 'feature/<b>bold</b>' });
   const bigId = await submit('lines20k');
+  const cappedId = await submit('capped');
 
   await scenario('login: a wrong token shows the error, the right one the list; the cookie is HttpOnly', async () => {
     await page.goto(URL + '/');
@@ -223,6 +224,34 @@ try {
     await page.waitForSelector('.log-row .ts', { timeout: 15000 });
     assert.equal(await page.isChecked('#log-ts'), true);
     await page.uncheck('#log-ts');
+  });
+
+  await scenario('a capped log shows one marker row for what was left out, with a link to the raw log', async () => {
+    await waitStatus(cappedId, ['succeeded']);
+    await openBuild(cappedId);
+    await page.waitForFunction(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete, null, { timeout: 60000 });
+    const lines = await page.evaluate(() => window.kilnPage.lineNumbers());
+    assert.ok(lines.length < 60000 && lines.length > 1000, `${lines.length} lines kept`);
+    assert.equal(lines[0], 1);
+    assert.equal(lines[lines.length - 1], 60000, 'the tail is kept');
+    let cut = -1;
+    for (let i = 1; i < lines.length; i++) {
+      assert.ok(lines[i] > lines[i - 1], 'increasing');
+      if (lines[i] !== lines[i - 1] + 1) { assert.equal(cut, -1, 'one cut'); cut = i; }
+    }
+    assert.ok(cut > 0, 'a cut');
+    const skipped = lines[cut] - lines[cut - 1] - 1;
+    assert.equal(await page.evaluate(() => window.kilnPage.logStore().gaps), 0, 'the marker accounts for the cut');
+    // The marker row sits right after the last line before the cut.
+    await openBuild(cappedId, lines[cut - 1]);
+    const marker = await page.waitForSelector('.log-row.marker');
+    const text = await marker.textContent();
+    assert.ok(text.includes(`${skipped.toLocaleString('en-US')} lines`) || text.includes(`${skipped.toLocaleString()} lines`), `marker says ${skipped} lines: "${text}"`);
+    assert.match(text, /left out/);
+    assert.equal(await marker.$eval('a', (a) => a.getAttribute('href')), `/builds/${cappedId}/logs/raw`);
+    const raw = await page.evaluate(async (id) => { const r = await fetch(`/builds/${id}/logs/raw`); return [r.status, r.headers.get('content-type'), (await r.text()).split('\n').length]; }, cappedId);
+    assert.equal(raw[0], 200);
+    assert.match(raw[1], /^text\/plain/);
   });
 
   await scenario('the log stream reconnects without a gap or a repeat', async () => {

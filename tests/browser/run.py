@@ -25,7 +25,7 @@ if not os.access(chromium, os.X_OK):
     sys.exit(1)
 
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # ctest's timeout: stop the stack on the way out
-with Stack(build) as stack:
+with Stack(build, max_log_bytes="2MiB") as stack:  # "capped" passes it
     control = stack.serve_control()
     env = dict(os.environ, KILN_URL=stack.url, KILN_TOKEN=stack.token, KILN_CONTROL=control, CHROMIUM=chromium)
     try:

@@ -64,6 +64,9 @@ PIPELINES = {
              'end)\n'
              + sh_step("build", "for i in $(seq 1 40); do echo \"build $i\"; sleep 0.02; done")
              + sh_step("test", "for i in $(seq 1 20); do echo \"ok $i - test $i\"; done"),
+    # 60,000 lines of 80 bytes (4.8 MB): past the test stack's logs.max_bytes (2MiB), so the
+    # middle is left out behind a marker.
+    "capped": sh_step("loud", "awk 'BEGIN{for(i=1;i<=60000;i++) printf \"%07d %072d\\n\", i, i}'"),
     # A quick success, for filling the list.
     "quick": sh_step("build", "echo building; sleep 0.3; printf '\\033[32mall good\\033[0m\\n'"),
     # A 6 s wait (a page subscribes meanwhile), then 100 short steps: step.started events for

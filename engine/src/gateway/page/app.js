@@ -1139,6 +1139,11 @@
       } catch (e) { /* shown by api() */ }
     }
     reopenStreams() {
+      // A replayed job runs again: its new events and lines follow what is held (the streams
+      // start from the beginning; what was seen is skipped by its id).
+      this.eventsEnded = false;
+      this.logEnded = false;
+      this.log.complete = false;
       if (!this.es) this.openEvents();
       if (!this.ls) this.openLogs();
     }
