@@ -1095,6 +1095,10 @@
       this.drawWaterfall();
       this.log.rendered = '';
       this.log.changed();
+      if (this.logEnded && TERMINAL.has(st.status) && !this.failureShown && this.log.pendingLine === null) {
+        this.failureShown = true;
+        this.log.showFailure();
+      }
     }
     drawHeaderDuration() { if (this.durEl) setText(this.durEl, fmtDuration(buildDuration(this.state))); }
 
@@ -1280,9 +1284,8 @@
         if (this.ls === ls) this.ls = null;
         this.logEnded = true;
         this.log.setComplete();
-        // the final state first, so the failed step is known
-        const after = () => { if (!this.dead && this.log.pendingLine === null) this.log.showFailure(); };
-        this.refetch().then(after);
+        // the failed step is known from the final state: draw() shows it once both are in
+        this.refetch();
       });
       ls.onerror = () => {
         if (ls.readyState !== EventSource.CLOSED) { this.log.reconnects = (this.log.reconnects || 0) + 1; return; }
