@@ -29,6 +29,8 @@ packages=(
   python3
   # benchmarks
   time hyperfine strace
+  # browser tests of the gateway's build page (tests/browser: playwright-core drives this one)
+  chromium
 )
 
 missing=()
@@ -58,4 +60,13 @@ if ! command -v corepack >/dev/null 2>&1; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd npm install -g --no-audit --no-fund corepack
+fi
+
+# The browser tests' node packages (playwright-core only: it downloads no browser), from the
+# lockfile; again only when node_modules is missing or older than the lockfile.
+browser_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+if [ ! -d "$browser_dir/node_modules" ] || [ "$browser_dir/package-lock.json" -nt "$browser_dir/node_modules" ]; then
+  echo "install-deps: npm ci in tests/browser"
+  npm ci --prefix "$browser_dir" --no-audit --no-fund --loglevel=error
+  touch "$browser_dir/node_modules"
 fi
