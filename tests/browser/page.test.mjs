@@ -112,7 +112,7 @@ try {
     await page.evaluate(() => { location.hash = '#/'; window.__noReload = 1; });
     await page.waitForSelector('table.builds tbody tr');
     await page.focus('#f-branch');
-    const id = await submit('retry', { branch: 'live-list' });
+    const id = await submit('slow', { branch: 'live-list' });
     const seen = new Set();
     await until('the new row to appear', async () => page.$(`tr[data-id="${id}"]`), 15000);
     assert.equal(await page.evaluate(() => document.querySelector('tbody tr').dataset.id), id, 'newest first');

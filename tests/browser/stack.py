@@ -67,6 +67,8 @@ PIPELINES = {
     # 60,000 lines of 80 bytes (4.8 MB): past the test stack's logs.max_bytes (2MiB), so the
     # middle is left out behind a marker.
     "capped": sh_step("loud", "awk 'BEGIN{for(i=1;i<=60000;i++) printf \"%07d %072d\\n\", i, i}'"),
+    # A success that runs 5 s: the list reads every 2 s, so it must show it running first.
+    "slow": sh_step("build", "echo building; sleep 5; echo built"),
     # A quick success, for filling the list.
     "quick": sh_step("build", "echo building; sleep 0.3; printf '\\033[32mall good\\033[0m\\n'"),
     # A 6 s wait (a page subscribes meanwhile), then 100 short steps: step.started events for
