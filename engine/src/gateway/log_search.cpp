@@ -1,20 +1,15 @@
 #include "gateway/log_search.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <cstring>
 
 #include "logs/ansi_escapes.hpp"
+#include "logs/ascii_case_search.hpp"
 #include "transport/log_reader.hpp"
 
 namespace kiln {
 
 namespace {
-
-bool ContainsIgnoringAsciiCase(std::string_view haystack, std::string_view needle) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                     [&](char a, char b) { return lower(a) == lower(b); }) != haystack.end();
-}
 
 // Of a longer line only this much is searched: the log of one job may hold 64 MiB (its
 // cap), and a search should not hold a copy of it.
@@ -34,13 +29,17 @@ Result<LogSearchResult> SearchLog(NatsConnection& conn, const std::string& job_i
   LogSearchResult result;
   OpenLine open;
   bool have_open = false;
+  const AsciiCaseSearch search(query.text);
 
   // True when the search is complete (limit reached and one more found).
   auto consider = [&](OpenLine& line) {
     ++result.lines_searched;
     if (line.number <= query.after_line) return false;
-    std::string shown = WithoutAnsiEscapes(line.text);
-    if (!ContainsIgnoringAsciiCase(shown, query.text)) return false;
+    // Most lines have no escape: search them as they are, without a copy.
+    const bool coloured = std::memchr(line.text.data(), '\x1b', line.text.size()) != nullptr;
+    std::string shown = coloured ? WithoutAnsiEscapes(line.text) : std::string();
+    if (!search.FoundIn(coloured ? std::string_view(shown) : std::string_view(line.text))) return false;
+    if (!coloured) shown = line.text;
     if (result.matches.size() == query.limit) {
       result.more = true;
       return true;
