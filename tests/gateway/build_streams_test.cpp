@@ -30,6 +30,7 @@ std::vector<ServerSentEvent> ParseEvents(const std::string& body) {
     auto blank = body.find("\n\n", start);
     if (blank == std::string::npos) break;
     ServerSentEvent ev;
+    bool has_data = false;
     std::string block = body.substr(start, blank - start);
     start = blank + 2;
     std::size_t line_start = 0;
@@ -38,11 +39,14 @@ std::vector<ServerSentEvent> ParseEvents(const std::string& body) {
       std::string line = block.substr(line_start, nl == std::string::npos ? std::string::npos : nl - line_start);
       if (line.rfind("id: ", 0) == 0) ev.id = line.substr(4);
       else if (line.rfind("event: ", 0) == 0) ev.event = line.substr(7);
-      else if (line.rfind("data: ", 0) == 0) ev.data += (ev.data.empty() ? "" : "\n") + line.substr(6);
+      else if (line.rfind("data: ", 0) == 0) {
+        ev.data += (has_data ? "\n" : "") + line.substr(6);
+        has_data = true;
+      }
       if (nl == std::string::npos) break;
       line_start = nl + 1;
     }
-    out.push_back(ev);
+    if (has_data) out.push_back(ev);  // as EventSource does: a block without data (retry:) is no event
   }
   return out;
 }

@@ -65,6 +65,8 @@ TEST_F(EventStreamTest, AHandlerFeedsTheStreamFromAnotherThreadResumingAfterLast
     ASSERT_TRUE(conn.Send("GET /builds/job-1/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 4\r\n\r\n"));
     std::string text = ReadUntil(conn, "id: 7\n");
     EXPECT_NE(text.find("text/event-stream"), std::string::npos) << text;
+    // A dropped client reconnects within a quarter second, not the browser's ~3 s.
+    EXPECT_NE(text.find("\r\n\r\nretry: 250\n\n"), std::string::npos) << text;
     EXPECT_NE(text.find("id: 5\nevent: event\ndata: {\"seq\":5}\n\n"), std::string::npos) << text;
     EXPECT_NE(text.find("id: 7\n"), std::string::npos) << text;
     EXPECT_EQ(text.find("id: 4\n"), std::string::npos) << "resumed after Last-Event-ID, not at it: " << text;
@@ -93,8 +95,36 @@ TEST_F(EventStreamTest, AStreamEndedBeforeItsHandlerReturnedStillSendsHeadersAnd
   ASSERT_TRUE(conn.Send("GET /done HTTP/1.1\r\nHost: x\r\n\r\n"));
   std::string text = ReadUntil(conn, "data: {}\n\n");
   EXPECT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << text;
-  EXPECT_NE(text.find("\r\n\r\nevent: end\ndata: {}\n\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\r\n\r\nretry: 250\n\nevent: end\ndata: {}\n\n"), std::string::npos) << text;
   EXPECT_TRUE(conn.ClosedByPeer(std::chrono::seconds(5)));
+}
+
+TEST_F(EventStreamTest, ABurstOfEventsArrivesWholeAndInOrder) {
+  // A log's replay: thousands of events queued faster than the socket takes them, written
+  // several at a time; none lost, none reordered, none cut.
+  constexpr int kEvents = 5000;
+  HttpRouter router;
+  router.Stream("/burst", [this](const HttpRequest&, const std::shared_ptr<EventStream>& stream) -> std::optional<HttpResponse> {
+    feeders_.emplace_back([stream] {
+      for (int i = 1; i <= kEvents; ++i) stream->Send(std::to_string(i), "", std::string(100, 'a' + i % 26));
+      stream->Close();
+    });
+    return std::nullopt;
+  });
+  Serve(std::move(router));
+  RawHttpConnection conn(server_->port());
+  ASSERT_TRUE(conn.Send("GET /burst HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string last = "id: " + std::to_string(kEvents) + "\ndata: " + std::string(100, 'a' + kEvents % 26) + "\n\n";
+  std::string text = ReadUntil(conn, last);
+  std::size_t at = text.find("\r\n\r\n");
+  ASSERT_NE(at, std::string::npos) << text.substr(0, 300);
+  at = text.find("id: ", at);
+  for (int i = 1; i <= kEvents; ++i) {
+    const std::string event = "id: " + std::to_string(i) + "\ndata: " + std::string(100, 'a' + i % 26) + "\n\n";
+    ASSERT_EQ(text.compare(at, event.size(), event), 0) << "event " << i << " at byte " << at;
+    at += event.size();
+  }
+  EXPECT_EQ(at, text.size());
 }
 
 }  // namespace

@@ -284,7 +284,10 @@ void HttpSession::StartStream() {
   // No Content-Length and no chunking: the body is the events until either side closes.
   stream_queue_.push_front(
       "HTTP/1.1 200 OK\r\nServer: kiln\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-      "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n");
+      "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
+      // A client dropped for being slow (kMaxQueuedBytes) resumes from its Last-Event-ID;
+      // browsers would wait ~3 s first, and a large log's replay may drop a page 10 times.
+      "retry: 250\n\n");
   stream_queued_bytes_ += stream_queue_.front().size();
   WriteStreamQueue();
   WatchStreamClient();
@@ -309,14 +312,23 @@ void HttpSession::WriteStreamQueue() {
     return;
   }
   stream_writing_ = true;
+  // Everything queued in one write (up to a bound): a log's replay queues many small
+  // events, and a write each drains them slower than NATS delivers them.
+  constexpr std::size_t kMaxEventsPerWrite = 256;
+  std::vector<asio::const_buffer> buffers;
+  for (const auto& event : stream_queue_) {
+    if (buffers.size() == kMaxEventsPerWrite) break;
+    buffers.emplace_back(asio::buffer(event));
+  }
   stream_.expires_after(server_.limits.write_timeout);
-  asio::async_write(stream_, asio::buffer(stream_queue_.front()),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+  asio::async_write(stream_, buffers,
+                    [self = shared_from_this(), count = buffers.size()](beast::error_code ec, std::size_t n) {
                       self->stream_.expires_never();
                       self->stream_writing_ = false;
                       if (ec) return self->Close();
                       self->stream_queued_bytes_ -= n;
-                      self->stream_queue_.pop_front();
+                      self->stream_queue_.erase(self->stream_queue_.begin(),
+                                                self->stream_queue_.begin() + static_cast<std::ptrdiff_t>(count));
                       self->WriteStreamQueue();
                     });
 }
