@@ -1,7 +1,9 @@
 // What the build page needs from a real `kiln gateway` beyond the JSON API: its files with a
 // strict policy, a login that gives a session cookie, session requests that cannot be made
 // from another site, the builds list filtered and paged, the raw log, and rebuild.
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "gateway/session_cookie.hpp"
 #include "gateway_fixture.hpp"
@@ -244,6 +246,68 @@ TEST_F(PageApiTest, TheRawLogIsTheWholeLogAsWritten) {
   ASSERT_TRUE(none);
   EXPECT_EQ(none->status, 404) << none->body;
   auto anonymous = Query("/builds/raw-1/logs/raw", "");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
+  // 6000 lines of 100 bytes: ten chunks or so (they are cut at ~64 KiB).
+  WritePipeline("long", "kiln.step(\"print\", function()\n"
+                        "  kiln.exec{ cmd = { \"sh\", \"-c\", \"seq -f 'line %05g of ninety bytes and then some "
+                        "padding to make the line one hundred bytes long, more or less...' 1 6000\" } }\n"
+                        "end)\n");
+  StartGateway();
+  StartWorker();
+  PublishJob("tail-1", "long");
+  ASSERT_EQ(WaitForStatus("tail-1", {"succeeded", "failed", "dead"}).value("status", ""), "succeeded");
+  auto line_text = [](int i) {
+    char number[8];
+    std::snprintf(number, sizeof number, "%05d", i);
+    return std::string("line ") + number +
+           " of ninety bytes and then some padding to make the line one hundred bytes long, more or less...\n";
+  };
+
+  auto small = Query("/builds/tail-1/logs/tail?max_bytes=1000");
+  ASSERT_TRUE(small);
+  ASSERT_EQ(small->status, 200) << small->body;
+  auto tail = Json(small);
+  EXPECT_EQ(tail.value("lines", 0), 6000);
+  const int first = tail.value("first_line", 0);
+  EXPECT_GT(first, 1) << "a part, not the whole log";
+  ASSERT_FALSE(tail["events"].empty());
+  std::string text;
+  int next_line = first;
+  std::string last_id;
+  for (const auto& event : tail["events"]) {
+    EXPECT_EQ(event["data"].value("line", 0), next_line) << event.dump().substr(0, 200);
+    const std::string chunk = event["data"].value("text", "");
+    next_line += static_cast<int>(std::count(chunk.begin(), chunk.end(), '\n'));
+    text += chunk;
+    last_id = event.value("id", "");
+  }
+  std::string expected;
+  for (int i = first; i <= 6000; ++i) expected += line_text(i);
+  EXPECT_EQ(text, expected) << "the lines from first_line to the end, in order";
+  EXPECT_TRUE(Contains(last_id, ":6000")) << last_id;
+
+  // The whole log when it is smaller than max_bytes.
+  auto whole = Json(Query("/builds/tail-1/logs/tail?max_bytes=8388608"));
+  EXPECT_EQ(whole.value("first_line", 0), 1);
+  // The default keeps at least 256 KiB: more than the small tail, less than the 600 KB here.
+  auto by_default = Json(Query("/builds/tail-1/logs/tail"));
+  EXPECT_LT(by_default.value("first_line", 0), first);
+  EXPECT_GT(by_default.value("first_line", 0), 1);
+
+  for (const char* bad : {"0", "x", "8388609", "-1"}) {
+    auto refused = Query(std::string("/builds/tail-1/logs/tail?max_bytes=") + bad);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << bad;
+    EXPECT_TRUE(Contains(Json(refused).value("error", ""), "max_bytes")) << refused->body;
+  }
+  auto none = Query("/builds/tail-none/logs/tail");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404) << none->body;
+  auto anonymous = Query("/builds/tail-1/logs/tail", "");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "events/job_events.hpp"
+#include "gateway/log_event_json.hpp"
 #include "job/job.hpp"
 #include "logs/log_chunk.hpp"
 #include "state/job_state.hpp"
@@ -66,18 +67,6 @@ struct Feed {
 
 std::string JsonText(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-/// The log chunk as the page gets it.
-std::string LogEventData(const LogChunk& chunk, std::uint64_t first_line) {
-  nlohmann::json data = {{"step", chunk.step},   {"attempt", chunk.attempt}, {"job_attempt", chunk.job_attempt},
-                         {"line", first_line},   {"t0", chunk.t0_ms},        {"dt", chunk.dt_ms},
-                         {"open", chunk.open},   {"text", chunk.text}};
-  if (chunk.is_marker()) {
-    data["skipped_lines"] = chunk.skipped_lines;
-    data["skipped_bytes"] = chunk.skipped_bytes;
-  }
-  return JsonText(data);
 }
 
 struct Opened {
@@ -213,8 +202,7 @@ std::optional<HttpResponse> BuildStreams::Logs(const HttpRequest& req, const std
         feed->cursor.stream_seq = seq;
         if (chunk) {
           feed->cursor.line += LinesEndingIn(*chunk);
-          feed->stream->Send(std::to_string(seq) + ":" + std::to_string(feed->cursor.line), "",
-                             LogEventData(*chunk, first_line));
+          feed->stream->Send(LogEventId(feed->cursor), "", JsonText(LogEventJson(*chunk, first_line)));
         }
         feed->EndIfDoneLocked();
       });

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 
+#include "gateway/log_event_json.hpp"
 #include "gateway/log_search.hpp"
 #include "job/job.hpp"
 #include "secrets/redactor.hpp"
@@ -100,6 +102,41 @@ ApiReply BuildsApi::RawLog(const std::string& id, std::string& text) const {
   if (!read) return {503, {{"error", "reading the log: " + read.error()}}};
   if (!has_state && !has_log) return {404, {{"error", "no job with id '" + id + "'"}}};
   return {200, nullptr};
+}
+
+ApiReply BuildsApi::LogTail(const std::string& id, const std::string& max_bytes) const {
+  if (!IsValidJobId(id)) return {400, {{"error", "id: not a job id"}}};
+  std::uint64_t keep_bytes = kDefaultTailBytes;
+  if (!max_bytes.empty()) {
+    auto parsed = NumberIn(max_bytes, 1, kMaxTailBytes);
+    if (!parsed) return {400, {{"error", "max_bytes: must be a number from 1 to " + std::to_string(kMaxTailBytes)}}};
+    keep_bytes = *parsed;
+  }
+  std::string error;
+  const bool has_state = JobStateStore(conn_.builds_kv()).Get(id, &error).has_value();
+  if (!error.empty()) return {503, {{"error", "NATS is unavailable: " + error}}};
+  // The last pieces whose text makes max_bytes, the oldest dropped as newer ones come.
+  std::deque<LogPiece> tail;
+  std::uint64_t tail_bytes = 0;
+  auto read = ReadLog(conn_, id, LogReadOptions{}, [&](const LogPiece& piece) {
+    tail.push_back(piece);
+    tail_bytes += piece.chunk.text.size();
+    while (tail.size() > 1 && tail_bytes - tail.front().chunk.text.size() >= keep_bytes) {
+      tail_bytes -= tail.front().chunk.text.size();
+      tail.pop_front();
+    }
+    return true;
+  });
+  if (!read) return {503, {{"error", "reading the log: " + read.error()}}};
+  if (!has_state && tail.empty()) return {404, {{"error", "no job with id '" + id + "'"}}};
+  nlohmann::json events = nlohmann::json::array();
+  for (const LogPiece& piece : tail) {
+    events.push_back({{"id", LogEventId(piece.after)}, {"data", LogEventJson(piece.chunk, piece.first_line)}});
+  }
+  return {200,
+          {{"events", std::move(events)},
+           {"first_line", tail.empty() ? 1 : tail.front().first_line},
+           {"lines", read->cursor.line}}};
 }
 
 ApiReply BuildsApi::Rebuild(const std::string& id) const {

@@ -1,9 +1,11 @@
 // GET /builds/{id} and GET /builds?limit=N&repo=&branch=&status=&before=: job states from
 // KV bucket "builds", the same entries `kiln status` and `kiln list` show; POST /builds/{id}/cancel, as `kiln cancel`;
 // GET /builds/{id}/logs/search (gateway/log_search); POST /builds/{id}/replay, as
-// `kiln dlq replay`; GET /builds/{id}/logs/raw and POST /builds/{id}/rebuild for the page.
+// `kiln dlq replay`; GET /builds/{id}/logs/raw, GET /builds/{id}/logs/tail and POST
+// /builds/{id}/rebuild for the page.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -48,14 +50,23 @@ class BuildsApi {
   /// 202 when the worker running it was asked to stop it, 200 when it was cancelled before it
   /// ran, 409 when it had already ended, 404, 504 when its worker does not answer, 503.
   ApiReply Cancel(const std::string& id) const;
-  /// 200 {"matches": [{"line","step","attempt","text"}], "more", "lines_searched"}; 400 for
-  /// a missing or too long `q` or a malformed `after`/`limit` (query parameters as given,
-  /// "" when absent), 404 when the job has neither a state nor a log, 503.
   /// 202 when the job's dead letter was published again (its state queued), 404 when it
   /// has none, 422 when its message cannot run, 503.
   ApiReply Replay(const std::string& id) const;
+  /// 200 {"matches": [{"line","step","attempt","text"}], "more", "lines_searched"}; 400 for
+  /// a missing or too long `q` or a malformed `after`/`limit` (query parameters as given,
+  /// "" when absent), 404 when the job has neither a state nor a log, 503.
   ApiReply SearchLog(const std::string& id, const std::string& q, const std::string& after,
                      const std::string& limit) const;
+  /// The end of job `id`'s stored log, so a page opens a long log at its tail at once:
+  /// 200 {"events": [{"id", "data"}] (the last chunks, as GET /builds/{id}/logs sends them,
+  /// together at least `max_bytes` of text or the whole log; kDefaultTailBytes when "",
+  /// at most kMaxTailBytes), "first_line" (of the first event; 1: the whole log), "lines"
+  /// (stored so far)}; 400 for a bad `max_bytes`, 404 when the job has neither a state nor
+  /// a log, 503. Line numbers need the whole log counted: it is read, only its end kept.
+  ApiReply LogTail(const std::string& id, const std::string& max_bytes) const;
+  static constexpr std::uint64_t kDefaultTailBytes = 256 * 1024;
+  static constexpr std::uint64_t kMaxTailBytes = 8 * 1024 * 1024;
 
  private:
   NatsConnection& conn_;

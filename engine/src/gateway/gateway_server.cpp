@@ -119,6 +119,11 @@ HttpRouter GatewayServer::Routes() {
     res.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return res;
   });
+  router.Get("/builds/{}/logs/tail", [this, refusal](const HttpRequest& req) {
+    if (auto refused = refusal(req)) return *refused;
+    ApiReply reply = builds_.LogTail(req.params[0], req.query_param("max_bytes"));
+    return Reply(reply.status, reply.body);
+  });
   router.Post("/builds/{}/rebuild", [this, refusal](const HttpRequest& req) {
     if (auto refused = refusal(req)) return *refused;
     ApiReply reply = builds_.Rebuild(req.params[0]);
