@@ -251,7 +251,9 @@ TEST_F(PageApiTest, TheRawLogIsTheWholeLogAsWritten) {
 }
 
 TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
-  // 6000 lines of 100 bytes: ten chunks or so (they are cut at ~64 KiB).
+  // Two jobs at once, 6000 lines of 100 bytes each: ten chunks or so each (cut at ~64 KiB
+  // or 250 ms), interleaved in the logs stream, so a tail is read from a window of stream
+  // sequences that holds the other job's chunks too.
   WritePipeline("long", "kiln.step(\"print\", function()\n"
                         "  kiln.exec{ cmd = { \"sh\", \"-c\", \"seq -f 'line %05g of ninety bytes and then some "
                         "padding to make the line one hundred bytes long, more or less...' 1 6000\" } }\n"
@@ -259,7 +261,10 @@ TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
   StartGateway();
   StartWorker();
   PublishJob("tail-1", "long");
-  ASSERT_EQ(WaitForStatus("tail-1", {"succeeded", "failed", "dead"}).value("status", ""), "succeeded");
+  PublishJob("tail-2", "long");
+  for (const char* id : {"tail-1", "tail-2"}) {
+    ASSERT_EQ(WaitForStatus(id, {"succeeded", "failed", "dead"}).value("status", ""), "succeeded") << id;
+  }
   auto line_text = [](int i) {
     char number[8];
     std::snprintf(number, sizeof number, "%05d", i);
@@ -267,36 +272,46 @@ TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
            " of ninety bytes and then some padding to make the line one hundred bytes long, more or less...\n";
   };
 
-  auto small = Query("/builds/tail-1/logs/tail?max_bytes=1000");
-  ASSERT_TRUE(small);
-  ASSERT_EQ(small->status, 200) << small->body;
-  auto tail = Json(small);
-  EXPECT_EQ(tail.value("lines", 0), 6000);
-  const int first = tail.value("first_line", 0);
-  EXPECT_GT(first, 1) << "a part, not the whole log";
-  ASSERT_FALSE(tail["events"].empty());
-  std::string text;
-  int next_line = first;
-  std::string last_id;
-  for (const auto& event : tail["events"]) {
-    EXPECT_EQ(event["data"].value("line", 0), next_line) << event.dump().substr(0, 200);
-    const std::string chunk = event["data"].value("text", "");
-    next_line += static_cast<int>(std::count(chunk.begin(), chunk.end(), '\n'));
-    text += chunk;
-    last_id = event.value("id", "");
-  }
-  std::string expected;
-  for (int i = first; i <= 6000; ++i) expected += line_text(i);
-  EXPECT_EQ(text, expected) << "the lines from first_line to the end, in order";
-  EXPECT_TRUE(Contains(last_id, ":6000")) << last_id;
+  for (const std::string id : {"tail-1", "tail-2"}) {
+    SCOPED_TRACE(id);
+    auto small = Query("/builds/" + id + "/logs/tail?max_bytes=1000");
+    ASSERT_TRUE(small);
+    ASSERT_EQ(small->status, 200) << small->body.substr(0, 300);
+    auto tail = Json(small);
+    EXPECT_EQ(tail.value("lines", 0), 6000);
+    const int first = tail.value("first_line", 0);
+    EXPECT_GT(first, 1) << "a part, not the whole log";
+    ASSERT_FALSE(tail["events"].empty());
+    std::string text;
+    int next_line = first;
+    std::string last_id;
+    for (const auto& event : tail["events"]) {
+      EXPECT_EQ(event["data"].value("line", 0), next_line) << event.dump().substr(0, 200);
+      const std::string chunk = event["data"].value("text", "");
+      next_line += static_cast<int>(std::count(chunk.begin(), chunk.end(), '\n'));
+      text += chunk;
+      last_id = event.value("id", "");
+    }
+    std::string expected;
+    for (int i = first; i <= 6000; ++i) expected += line_text(i);
+    EXPECT_TRUE(text == expected) << "the lines from first_line to the end, in order; got " << text.size()
+                                  << " bytes from line " << first;
+    EXPECT_TRUE(Contains(last_id, ":6000")) << last_id;
 
-  // The whole log when it is smaller than max_bytes.
-  auto whole = Json(Query("/builds/tail-1/logs/tail?max_bytes=8388608"));
-  EXPECT_EQ(whole.value("first_line", 0), 1);
-  // The default keeps at least 256 KiB: more than the small tail, less than the 600 KB here.
-  auto by_default = Json(Query("/builds/tail-1/logs/tail"));
-  EXPECT_LT(by_default.value("first_line", 0), first);
-  EXPECT_GT(by_default.value("first_line", 0), 1);
+    // The whole log when it is smaller than max_bytes (read from the start: the same ids).
+    auto whole = Json(Query("/builds/" + id + "/logs/tail?max_bytes=8388608"));
+    EXPECT_EQ(whole.value("first_line", 0), 1);
+    ASSERT_FALSE(whole["events"].empty());
+    EXPECT_EQ(whole["events"].back().value("id", ""), last_id);
+    // The default keeps at least 256 KiB: more than the small tail, less than the 600 KB here.
+    auto by_default = Json(Query("/builds/" + id + "/logs/tail"));
+    EXPECT_LT(by_default.value("first_line", 0), first);
+    EXPECT_GT(by_default.value("first_line", 0), 1);
+    std::string default_text;
+    for (const auto& event : by_default["events"]) default_text += event["data"].value("text", "");
+    EXPECT_GE(default_text.size(), 256u * 1024);
+    EXPECT_TRUE(Contains(default_text, line_text(6000)));
+  }
 
   for (const char* bad : {"0", "x", "8388609", "-1"}) {
     auto refused = Query(std::string("/builds/tail-1/logs/tail?max_bytes=") + bad);

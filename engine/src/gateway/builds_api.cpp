@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 
 #include "gateway/log_event_json.hpp"
 #include "gateway/log_search.hpp"
+#include "gateway/log_tail.hpp"
 #include "job/job.hpp"
 #include "secrets/redactor.hpp"
 #include "state/job_state.hpp"
@@ -115,28 +115,17 @@ ApiReply BuildsApi::LogTail(const std::string& id, const std::string& max_bytes)
   std::string error;
   const bool has_state = JobStateStore(conn_.builds_kv()).Get(id, &error).has_value();
   if (!error.empty()) return {503, {{"error", "NATS is unavailable: " + error}}};
-  // The last pieces whose text makes max_bytes, the oldest dropped as newer ones come.
-  std::deque<LogPiece> tail;
-  std::uint64_t tail_bytes = 0;
-  auto read = ReadLog(conn_, id, LogReadOptions{}, [&](const LogPiece& piece) {
-    tail.push_back(piece);
-    tail_bytes += piece.chunk.text.size();
-    while (tail.size() > 1 && tail_bytes - tail.front().chunk.text.size() >= keep_bytes) {
-      tail_bytes -= tail.front().chunk.text.size();
-      tail.pop_front();
-    }
-    return true;
-  });
-  if (!read) return {503, {{"error", "reading the log: " + read.error()}}};
-  if (!has_state && tail.empty()) return {404, {{"error", "no job with id '" + id + "'"}}};
+  auto tail = ReadLogTail(conn_, id, keep_bytes);
+  if (!tail) return {503, {{"error", "reading the log: " + tail.error()}}};
+  if (!has_state && tail->pieces.empty()) return {404, {{"error", "no job with id '" + id + "'"}}};
   nlohmann::json events = nlohmann::json::array();
-  for (const LogPiece& piece : tail) {
+  for (const LogPiece& piece : tail->pieces) {
     events.push_back({{"id", LogEventId(piece.after)}, {"data", LogEventJson(piece.chunk, piece.first_line)}});
   }
   return {200,
           {{"events", std::move(events)},
-           {"first_line", tail.empty() ? 1 : tail.front().first_line},
-           {"lines", read->cursor.line}}};
+           {"first_line", tail->pieces.empty() ? 1 : tail->pieces.front().first_line},
+           {"lines", tail->lines}}};
 }
 
 ApiReply BuildsApi::Rebuild(const std::string& id) const {

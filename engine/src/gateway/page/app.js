@@ -586,6 +586,7 @@
       this.showTs = localStorage.getItem('kiln.timestamps') === '1';
       this.rendered = '';
       this.pendingLine = null;
+      this.partialFrom = 0;        // > 1: only the log's tail is held yet, from this line
       this.dom();
     }
 
@@ -716,7 +717,31 @@
     updateInfo() {
       const s = this.store;
       const lines = s.n ? s.lineNo[s.n - 1] : 0;
+      if (this.partialFrom > 1) {
+        setText(this.info, `lines ${this.partialFrom.toLocaleString()}–${lines.toLocaleString()} · loading the earlier ones`);
+        return;
+      }
       setText(this.info, `${lines.toLocaleString()} lines${this.complete ? '' : ' · streaming'}`);
+    }
+    /** Shows `store` (the whole log, caught up with the tail shown so far) instead of the
+     * tail: the same line stays in view, or the bottom when the view followed it. */
+    replaceStore(store) {
+      const old = this.store;
+      const lineAt = (idx) => (idx >= 0 && idx < old.n ? old.lineNo[idx] : null);
+      const hlLine = lineAt(this.hl), errLine = lineAt(this.errorIdx);
+      const topLine = this.pinned ? null : lineAt(this.rowAt(Math.floor(this.virtTop() / ROW_H)).idx);
+      this.store = store;
+      this.partialFrom = 0;
+      this.cache.clear();
+      this.hl = hlLine === null ? -1 : store.indexOfLine(hlLine);
+      this.errorIdx = errLine === null ? -1 : store.indexOfLine(errLine);
+      this.rendered = '';
+      this.relayout();
+      const topIdx = topLine === null ? -1 : store.indexOfLine(topLine);
+      if (this.pinned || topIdx < 0) this.scrollToBottom();
+      else { this.setVirtTop(this.rowOf(topIdx) * ROW_H); this.render(); }
+      this.updateInfo();
+      if (this.pendingLine !== null) this.tryPending();
     }
     setComplete() { this.complete = true; this.rendered = ''; this.changed(); }
 
@@ -987,7 +1012,7 @@
       // The streams open at once, beside the first state read: the log's first rows do not
       // wait for it (a 404 or 401 there ends them).
       this.openEvents();
-      this.openLogs();
+      this.startLog();
       if (r.line) this.log.goToLine(r.line);
       this.refetch();
     }
@@ -1269,18 +1294,48 @@
       }
     }
 
+    // A long log opens at its tail: its last part first (GET .../logs/tail), shown at once;
+    // the whole log then streams into a second store behind it, which takes the view's
+    // place once it has caught up with that tail (the stream's ids are the tail's).
+    async startLog() {
+      let tail = null;
+      try { tail = await api('GET', `/builds/${enc(this.id)}/logs/tail`, { quiet: true }); } catch (_) { /* the stream alone */ }
+      if (this.dead) return;
+      if (tail && tail.first_line > 1 && tail.events && tail.events.length) {
+        for (const e of tail.events) this.log.ingest(e.data, e.id);
+        this.log.partialFrom = tail.first_line;
+        this.tailShown = { first_line: tail.first_line, lines: tail.lines, shownAt: performance.now() };
+        this.log.updateInfo();
+        this.backfill = new LogStore();
+        this.backfillUntil = Number(String(tail.events[tail.events.length - 1].id).split(':')[0]);
+      }
+      this.openLogs();
+    }
+    caughtUp() {
+      const bf = this.backfill;
+      this.backfill = null;
+      this.log.replaceStore(bf);
+    }
+
     openLogs() {
       const ls = this.ls = new EventSource(`/builds/${enc(this.id)}/logs`);
       ls.onmessage = (ev) => {
         const t = performance.now();
         let d;
         try { d = JSON.parse(ev.data); } catch (_) { return; }
+        if (this.backfill) {
+          if (!this.backfill.seen(ev.lastEventId)) this.backfill.ingest(d);
+          if (this.backfill.lastSeq >= this.backfillUntil) this.caughtUp();
+          this.log.ingestMs = (this.log.ingestMs || 0) + performance.now() - t;
+          return;
+        }
         this.log.ingest(d, ev.lastEventId);
         this.log.ingestMs = (this.log.ingestMs || 0) + performance.now() - t;
         this.log.messages = (this.log.messages || 0) + 1;
       };
       ls.addEventListener('end', () => {
         ls.close();
+        if (this.backfill) this.caughtUp();
         if (this.ls === ls) this.ls = null;
         this.logEnded = true;
         this.log.setComplete();
@@ -1310,6 +1365,8 @@
         complete: !!view.log.complete, sections: s.sections.map((x) => ({ step: x.step, attempt: x.attempt, jobAttempt: x.jobAttempt, count: x.count, open: view.log.isOpen(x) })),
       };
     },
+    /** The tail the log opened with ({first_line, lines, shownAt}), null when it opened whole. */
+    logTail() { return view && view.tailShown ? { ...view.tailShown, partial: view.log.partialFrom > 1 } : null; },
     /** Line numbers held (markers excluded), in store order. */
     lineNumbers() {
       if (!view || !view.log) return [];
