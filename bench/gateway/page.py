@@ -5,8 +5,9 @@ playwright-core), against the real stack of tests/browser/stack.py:
   python3 bench/gateway/page.py BUILD_DIR [RUNS]
 
 Per run: a job that prints 1,000,000 lines of 80 bytes (logs.max_bytes 128MiB: nothing cut),
-then the page on it (bench/gateway/page_bench.mjs): navigation to the first log rows painted
-at the tail, to the last line shown, the whole log held; 120 random scroll jumps (longest
+then the page on it (bench/gateway/page_bench.mjs), opened as a new document (a link in a new
+tab): navigation to the first log rows painted at the tail, to line 1,000,000 shown (the page
+asks for the log's tail first), to the whole log held; 120 random scroll jumps (longest
 frame); a search for line 42 from Enter to the line shown. The gateway's RSS with 200 open
 SSE streams (GET /builds/<id>/events of a running, sleeping job, bearer token, raw sockets).
 Event latency: a job of 100 short steps with the page open on it; each step.started event's

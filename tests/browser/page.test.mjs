@@ -189,6 +189,21 @@ try {
     await until('the error line highlighted', async () => (await domRows()).some((r) => r.hl && r.line === err.line));
   });
 
+  await scenario('a long log opens at its tail first, then holds the whole log without a gap or a repeat', async () => {
+    await waitStatus(bigId, ['succeeded']);
+    await openBuild(bigId);
+    await until('the last line rendered', async () => (await domRows()).some((r) => r.line === 20000));
+    const tail = await page.evaluate(() => window.kilnPage.logTail());
+    assert.ok(tail && tail.first_line > 1 && tail.lines === 20000, `opened with the tail only (${JSON.stringify(tail)})`);
+    await page.waitForFunction(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete);
+    const lines = await page.evaluate(() => window.kilnPage.lineNumbers());
+    assert.equal(lines.length, 20000);
+    assert.ok(lines.every((n, i) => n === i + 1), 'lines 1..20000, each once');
+    assert.equal((await page.evaluate(() => window.kilnPage.logTail())).partial, false, 'the whole log took the tail\'s place');
+    assert.ok((await domRows()).some((r) => r.line === 20000), 'still at the bottom');
+    assert.match((await page.textContent('.log-info')).trim(), /^20,000 lines$/);
+  });
+
   await scenario('search finds a line far outside the rendered window and shows it highlighted', async () => {
     await waitStatus(bigId, ['succeeded']);
     await openBuild(bigId);
