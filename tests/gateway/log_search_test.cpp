@@ -66,8 +66,17 @@ TEST_F(LogSearchTest, FindsLinesOfTheWholeLogByNumberWithPaging) {
   EXPECT_TRUE(page1.value("more", false));
   auto page2 = Search(id, "q=ERROR&limit=2&after=" + std::to_string(page1["matches"][1].value("line", 0u)));
   ASSERT_EQ(page2["matches"].size(), 2u) << page2.dump();
-  EXPECT_FALSE(page2.value("more", true));
+  EXPECT_TRUE(page2.value("more", false)) << "stopped at the limit: it does not read on to know";
   EXPECT_EQ(page2["matches"][1], found["matches"][3]);
+  auto page3 = Search(id, "q=ERROR&limit=2&after=" + std::to_string(page2["matches"][1].value("line", 0u)));
+  EXPECT_TRUE(page3["matches"].empty()) << page3.dump();
+  EXPECT_FALSE(page3.value("more", true));
+  // The first of many: found without reading the rest of the log.
+  auto first_only = Search(id, "q=ERROR&limit=1");
+  ASSERT_EQ(first_only["matches"].size(), 1u);
+  EXPECT_EQ(first_only["matches"][0], found["matches"][0]);
+  EXPECT_TRUE(first_only.value("more", false));
+  EXPECT_LT(first_only.value("lines_searched", 0u), found.value("lines_searched", 0u));
 
   // The line longer than a chunk is one line, searched whole; its text comes back cut.
   auto needle = Search(id, "q=needle-at-the-end");

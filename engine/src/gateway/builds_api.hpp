@@ -53,7 +53,8 @@ class BuildsApi {
   /// 202 when the job's dead letter was published again (its state queued), 404 when it
   /// has none, 422 when its message cannot run, 503.
   ApiReply Replay(const std::string& id) const;
-  /// 200 {"matches": [{"line","step","attempt","text"}], "more", "lines_searched"}; 400 for
+  /// 200 {"matches": [{"line","step","attempt","text"}], "more" (the search stopped at
+  /// `limit`: ask again after the last line for the next), "lines_searched"}; 400 for
   /// a missing or too long `q` or a malformed `after`/`limit` (query parameters as given,
   /// "" when absent), 404 when the job has neither a state nor a log, 503.
   ApiReply SearchLog(const std::string& id, const std::string& q, const std::string& after,

@@ -31,7 +31,8 @@ Result<LogSearchResult> SearchLog(NatsConnection& conn, const std::string& job_i
   bool have_open = false;
   const AsciiCaseSearch search(query.text);
 
-  // True when the search is complete (limit reached and one more found).
+  // True when the search is complete: `limit` matches found. It stops there rather than
+  // read on for one more, so the first match of a long log comes back at once.
   auto consider = [&](OpenLine& line) {
     ++result.lines_searched;
     if (line.number <= query.after_line) return false;
@@ -40,13 +41,10 @@ Result<LogSearchResult> SearchLog(NatsConnection& conn, const std::string& job_i
     std::string shown = coloured ? WithoutAnsiEscapes(line.text) : std::string();
     if (!search.FoundIn(coloured ? std::string_view(shown) : std::string_view(line.text))) return false;
     if (!coloured) shown = line.text;
-    if (result.matches.size() == query.limit) {
-      result.more = true;
-      return true;
-    }
     if (shown.size() > kMaxMatchBytes) shown.resize(Utf8CutPoint(shown, kMaxMatchBytes));
     result.matches.push_back({line.number, line.step, line.attempt, std::move(shown)});
-    return false;
+    result.more = result.matches.size() == query.limit;
+    return result.more;
   };
 
   LogReadOptions options;

@@ -34,7 +34,7 @@ struct LogMatch {
 struct LogSearchResult {
   bool job_known = false;  // a state or a stored chunk exists for the id
   std::vector<LogMatch> matches;
-  bool more = false;               // there are matches after the last one returned
+  bool more = false;  // it stopped at `limit` matches: there may be more after the last one
   std::uint64_t lines_searched = 0;
 };
 

@@ -597,6 +597,14 @@
       this.viewport = h('div', { class: 'log-viewport', tabindex: '0', role: 'log', 'aria-label': 'Build log (j/k or arrows scroll)' },
         this.spacer, this.rowsEl);
       this.viewport.addEventListener('scroll', () => this.onScroll(), { passive: true });
+      // The viewport's size settles after the first rows are in (the steps and the timeline
+      // above it are drawn when the state arrives): a view that follows the log stays at
+      // its bottom through that, and every size draws the rows it shows.
+      new ResizeObserver(() => {
+        this.relayout();
+        this.rendered = '';
+        if (this.pinned) this.scrollToBottom(); else this.render();
+      }).observe(this.viewport);
       this.viewport.addEventListener('keydown', (ev) => this.onKey(ev));
       for (const t of ['wheel', 'mousedown', 'touchstart']) this.viewport.addEventListener(t, () => { this.userMoved = true; }, { passive: true });
       this.rowsEl.addEventListener('click', (ev) => this.onClick(ev));
@@ -966,21 +974,29 @@
       if (!s || s.q !== q) {
         s = this.search = { q, matches: [], more: true, pos: -1 };
       }
+      const counted = () => setText(this.searchCount, `${s.pos + 1} of ${s.matches.length}${s.more ? '+' : ''}`);
       try {
-        if (dir > 0 && s.pos + 1 >= s.matches.length && s.more) await this.searchMore(s);
+        if (s.pending) await s.pending;
+        // The first match alone first: the server stops at it, and the page shows it before
+        // the next ones are looked for (in a long log they may be far, or none).
+        const first = dir > 0 && !s.matches.length;
+        if ((dir > 0 || !s.matches.length) && s.pos + 1 >= s.matches.length && s.more) await this.searchMore(s, first ? 1 : 100);
         if (this.search !== s) return;
         if (!s.matches.length) { setText(this.searchCount, 'no matches'); return; }
         if (dir > 0) s.pos = s.pos + 1 >= s.matches.length ? 0 : s.pos + 1;
         else s.pos = s.pos <= 0 ? s.matches.length - 1 : s.pos - 1;
-        setText(this.searchCount, `${s.pos + 1} of ${s.matches.length}${s.more ? '+' : ''}`);
+        counted();
         this.goToLine(s.matches[s.pos].line);
+        if (first && s.more) {
+          s.pending = this.searchMore(s, 100).then(() => { if (this.search === s) counted(); }, () => {}).finally(() => { s.pending = null; });
+        }
       } catch (e) {
         setText(this.searchCount, 'search failed');
       }
     }
-    async searchMore(s) {
+    async searchMore(s, limit = 100) {
       const after = s.matches.length ? s.matches[s.matches.length - 1].line : 0;
-      const q = new URLSearchParams({ q: s.q, limit: '100' });
+      const q = new URLSearchParams({ q: s.q, limit: String(limit) });
       if (after) q.set('after', String(after));
       const r = await api('GET', `/builds/${enc(this.b.id)}/logs/search?${q}`);
       s.matches.push(...(r.matches || []));
@@ -1311,7 +1327,9 @@
       }
       this.openLogs();
     }
-    caughtUp() {
+    /** The whole log's store takes the view's place: it caught up with the tail, or the
+     * reader asked for a line before the tail (a search, a link) that it already holds. */
+    showWholeLog() {
       const bf = this.backfill;
       this.backfill = null;
       this.log.replaceStore(bf);
@@ -1325,7 +1343,9 @@
         try { d = JSON.parse(ev.data); } catch (_) { return; }
         if (this.backfill) {
           if (!this.backfill.seen(ev.lastEventId)) this.backfill.ingest(d);
-          if (this.backfill.lastSeq >= this.backfillUntil) this.caughtUp();
+          const wanted = this.log.pendingLine;
+          if (this.backfill.lastSeq >= this.backfillUntil ||
+              (wanted !== null && this.log.store.indexOfLine(wanted) < 0 && this.backfill.indexOfLine(wanted) >= 0)) this.showWholeLog();
           this.log.ingestMs = (this.log.ingestMs || 0) + performance.now() - t;
           return;
         }
@@ -1335,7 +1355,7 @@
       };
       ls.addEventListener('end', () => {
         ls.close();
-        if (this.backfill) this.caughtUp();
+        if (this.backfill) this.showWholeLog();
         if (this.ls === ls) this.ls = null;
         this.logEnded = true;
         this.log.setComplete();
