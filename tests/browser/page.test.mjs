@@ -137,6 +137,23 @@ try {
     });
   });
 
+  await scenario('builds list: 25 a page, Older and Newer page through a filtered list', async () => {
+    for (let i = 0; i < 26; i++) await submit('quick', { branch: 'paging' });
+    await page.evaluate(() => { location.hash = '#/?branch=paging'; });
+    const ids = async () => page.$$eval('table.builds tbody tr', (rows) => rows.map((r) => r.dataset.id));
+    await until('a full first page', async () => (await ids()).length === 25, 15000);
+    const first = await ids();
+    assert.ok(await page.isEnabled('button:has-text("Older")'));
+    assert.ok(!(await page.isEnabled('button:has-text("Newer")')));
+    await page.click('button:has-text("Older")');
+    await until('the second page', async () => (await ids()).length === 1, 15000);
+    assert.ok(!first.includes((await ids())[0]), 'the last build, not one of the first page');
+    assert.ok(!(await page.isEnabled('button:has-text("Older")')));
+    await page.click('button:has-text("Newer")');
+    await until('the first page again', async () => (await ids()).length === 25, 15000);
+    assert.deepEqual(await ids(), first);
+  });
+
   await scenario('build page: steps and attempts update live', async () => {
     const id = await submit('retry', { branch: 'live-steps' });
     await openBuild(id);
@@ -242,6 +259,28 @@ try {
     await page.uncheck('#log-ts');
   });
 
+  await scenario('keyboard: j and k scroll the log a line, and the page follows the dark scheme', async () => {
+    await openBuild(bigId);
+    await page.waitForFunction(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete);
+    await page.focus('.log-viewport');
+    const top = () => page.$eval('.log-viewport', (v) => v.scrollTop);
+    await page.evaluate(() => { const v = document.querySelector('.log-viewport'); v.scrollTop = v.scrollHeight / 2; });
+    const start = await top();
+    await page.keyboard.press('j');
+    await page.keyboard.press('j');
+    await until('two lines down', async () => (await top()) > start);
+    const down = await top();
+    await page.keyboard.press('k');
+    await until('one line up', async () => (await top()) < down);
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await background();
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.notEqual(dark, light, `a dark background in the dark scheme (${dark} vs ${light})`);
+  });
+
   await scenario('a capped log shows one marker row for what was left out, with a link to the raw log', async () => {
     await waitStatus(cappedId, ['succeeded']);
     await openBuild(cappedId);
@@ -319,6 +358,23 @@ try {
     const api = await page.evaluate(async (i) => (await (await fetch(`/builds/${i}`)).json()).status, id);
     assert.equal(api, 'cancelled');
     assert.equal(await page.$('#cancel'), null);
+  });
+
+  await scenario('replay a dead-lettered build from the page: it runs again and its log grows', async () => {
+    await openBuild(failId);
+    await until('dead, with its log held', async () => (await headerStatus()).endsWith('dead') &&
+      (await page.evaluate(() => window.kilnPage.logStore() && window.kilnPage.logStore().complete)), 30000);
+    const before = await kvState(failId);
+    const linesBefore = (await page.evaluate(() => window.kilnPage.lineNumbers())).length;
+    await page.click('#replay');
+    await until('a toast saying so', async () => /Replayed/.test(await page.textContent('body')), 10000);
+    await until('the second run ended dead', async () => {
+      const now = await kvState(failId);
+      return now && now.status === 'dead' && now.finished_at !== before.finished_at;
+    }, 60000);
+    await until('its lines added to the log', async () =>
+      (await page.evaluate(() => window.kilnPage.lineNumbers())).length > linesBefore, 30000);
+    await until('the page shows dead again', async () => (await headerStatus()).endsWith('dead'), 15000);
   });
 
   await scenario('rebuild from the page opens the new build', async () => {
