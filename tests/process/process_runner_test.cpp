@@ -230,6 +230,24 @@ TEST(ProcessRunner, OutputIsRedacted) {
   }
 }
 
+TEST(ProcessRunner, ACredentialUrlCutBetweenTwoReadsIsMaskedInItsLine) {
+  // Each read is masked as it comes; a URL written in two parts is whole only in its line.
+  TempDir dir;
+  Redactor redactor;
+  ProcessRunOptions options = OptionsIn(dir);
+  options.redactor = &redactor;
+  std::vector<std::string> lines;
+  options.on_line = [&](std::string_view line) { lines.emplace_back(line); };
+  ProcessSpec spec;
+  spec.argv = {"sh", "-c", "printf 'clone https://user:pw'; sleep 0.3; printf '1234@host/x.git\\n'; echo plain line"};
+  ProcessResult result = RunProcess(spec, options);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].find("pw1234"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("@host/x.git"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[1], "plain line");
+  EXPECT_EQ(result.output_tail.find("pw1234"), std::string::npos) << result.output_tail;
+}
+
 TEST(ProcessRunner, StartErrorsSayWhat) {
   TempDir dir;
   ProcessSpec spec;

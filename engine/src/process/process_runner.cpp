@@ -232,8 +232,11 @@ ProcessResult RunProcess(const ProcessSpec& spec, const ProcessRunOptions& optio
   LineSplitter lines;
   auto emit_line = [&](std::string_view line) {
     if (!spec.log_output || !options.on_line) return;
-    if (options.redactor) {
-      options.on_line(options.redactor->redact(line));
+    // The stream redactor masked the secrets and the URL credentials of each read; a URL
+    // cut by a read boundary is whole again in its line. Only a line with "://" can hold
+    // one: the others go on as they are, without a copy each.
+    if (options.redactor && line.find("://") != std::string_view::npos) {
+      options.on_line(Redactor::redact_url_credentials(line));
     } else {
       options.on_line(line);
     }
