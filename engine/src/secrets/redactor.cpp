@@ -41,6 +41,11 @@ void Redactor::add(std::string_view secret) {
 
 std::string Redactor::redact_url_credentials(std::string_view text) {
   std::string out(text);
+  mask_url_credentials(out);
+  return out;
+}
+
+void Redactor::mask_url_credentials(std::string& out) {
   std::size_t search_from = 0;
   while (true) {
     std::size_t sep = out.find("://", search_from);
@@ -66,14 +71,18 @@ std::string Redactor::redact_url_credentials(std::string_view text) {
       search_from = authority;
     }
   }
-  return out;
 }
 
 std::string Redactor::redact(std::string_view text) const {
-  std::string out = redact_url_credentials(text);
-  std::shared_lock lock(mutex_);
-  for (const auto& secret : secrets_) ReplaceAll(out, secret);
+  std::string out(text);
+  redact_in_place(out);
   return out;
+}
+
+void Redactor::redact_in_place(std::string& text) const {
+  mask_url_credentials(text);
+  std::shared_lock lock(mutex_);
+  for (const auto& secret : secrets_) ReplaceAll(text, secret);
 }
 
 std::size_t Redactor::safe_stream_cut(std::string_view text) const {

@@ -23,6 +23,8 @@ class Redactor {
   /// destroy every log line and protect nothing.
   void add(std::string_view secret);
   std::string redact(std::string_view text) const;
+  /// The same on a string of the caller's, without a copy (a stream's reads).
+  void redact_in_place(std::string& text) const;
   /// True when `text` contains a registered value (URL credentials aside).
   bool contains_secret(std::string_view text) const;
   /// Where a stream of output may be cut so that redacting text[0, cut) alone masks every
@@ -35,6 +37,7 @@ class Redactor {
   /// Redacts only URL credentials (no registered values): for places that must not
   /// take a lock, or before any secret is known.
   static std::string redact_url_credentials(std::string_view text);
+  static void mask_url_credentials(std::string& text);
 
  private:
   mutable std::shared_mutex mutex_;

@@ -19,7 +19,8 @@ std::string StreamRedactor::feed(std::string_view data) {
     held_ = text.substr(cut);
     text.resize(cut);
   }
-  return redactor_->redact(text);
+  redactor_->redact_in_place(text);
+  return text;
 }
 
 std::string StreamRedactor::finish() {
