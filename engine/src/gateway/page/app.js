@@ -903,6 +903,7 @@
     goToLine(n) {
       this.userMoved = true;
       this.pendingLine = n;
+      if (this.store.indexOfLine(n) < 0 && this.onMissingLine) this.onMissingLine(n);
       this.tryPending();
     }
     tryPending() {
@@ -1021,6 +1022,9 @@
       document.title = `Build ${this.id} · kiln`;
       this.render();
       this.log = new LogView(this);
+      // A line before the tail shown (a search, a link): the whole log's store, once it
+      // holds that line, takes the view's place at once.
+      this.log.onMissingLine = (n) => { if (this.backfill && this.backfill.indexOfLine(n) >= 0) this.showWholeLog(); };
       this.logSlot.appendChild(this.log.el);
       this.onKey = (ev) => this.key(ev);
       document.addEventListener('keydown', this.onKey);
