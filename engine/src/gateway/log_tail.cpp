@@ -69,7 +69,7 @@ Result<LogTail> ReadLogTail(NatsConnection& conn, const std::string& job_id, std
     });
     if (!read) return MakeError(read.error());
     if (later_attempt) return ReadWhole(conn, job_id, keep_bytes);
-    if (keeper.full() || start == 1) {
+    if (keeper.full()) {
       LogTail& tail = keeper.tail();
       if (!tail.pieces.empty()) tail.lines = tail.pieces.back().after.line;
       return std::move(tail);
