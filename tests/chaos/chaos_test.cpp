@@ -29,6 +29,7 @@
 #include "state/job_state.hpp"
 #include "support/kiln_process.hpp"
 #include "support/nats_cluster.hpp"
+#include "support/state_history.hpp"
 #include "support/stored_events.hpp"
 #include "support/temp_dir.hpp"
 #include "transport/dead_letters.hpp"
@@ -193,20 +194,6 @@ bool Publish(NatsConnection& conn, const std::string& id, const std::string& bod
     std::this_thread::sleep_for(milliseconds(250));
   }
   return false;
-}
-
-// Every revision of a job's KV entry still kept (the bucket keeps 5).
-std::vector<nlohmann::json> History(NatsConnection& conn, const std::string& id) {
-  std::vector<nlohmann::json> out;
-  kvEntryList list{nullptr, 0};
-  if (kvStore_History(&list, conn.builds_kv(), id.c_str(), nullptr) != NATS_OK) return out;
-  for (int i = 0; i < list.Count; ++i) {
-    if (kvEntry_Operation(list.Entries[i]) != kvOp_Put) continue;
-    const char* data = static_cast<const char*>(kvEntry_Value(list.Entries[i]));
-    out.push_back(nlohmann::json::parse(data, data + kvEntry_ValueLen(list.Entries[i]), nullptr, false));
-  }
-  kvEntryList_Destroy(&list);
-  return out;
 }
 
 // The final job.* events of every job, from BUILD_EVENTS.
@@ -381,7 +368,7 @@ TEST(Chaos, EveryJobEndsInExactlyOneTerminalStateThroughKilledWorkersAndNatsNode
       }
     }
     // Exactly one terminal revision, and it is the last: nothing wrote over a finished job.
-    auto history = History(*client, id);
+    auto history = StateHistory(*client, id);
     int terminal_revisions = 0;
     for (const auto& revision : history) terminal_revisions += IsTerminalStatus(revision.value("status", "")) ? 1 : 0;
     if (terminal_revisions != 1 || history.empty() || !IsTerminalStatus(history.back().value("status", ""))) {

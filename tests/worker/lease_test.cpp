@@ -2,8 +2,11 @@
 // processes: the lost-lease check (compare-and-set on the KV entry), the state folding,
 // the job-level retry delays.
 #include <random>
+#include <thread>
 
 #include "state/job_state.hpp"
+#include "support/reply_holding_proxy.hpp"
+#include "support/state_history.hpp"
 #include "transport/nats_job_sink.hpp"
 #include "worker/job_retry_delay.hpp"
 #include "worker/worker_fixture.hpp"
@@ -78,6 +81,53 @@ TEST_F(WorkerTest, HeartbeatNoticesALostLeaseWithoutAWrite) {
   sink.Heartbeat();
   EXPECT_TRUE(sink.lease_lost());
   EXPECT_TRUE(token.stopped());
+}
+
+// The chaos test's rare `running succeeded succeeded`: NATS stored the final state, its
+// acknowledgement was lost (a node stop, here held back by a proxy past the 5 s JetStream
+// wait), and the retry in Finish wrote the same state again as a second terminal revision.
+TEST_F(WorkerTest, AFinalStateWhoseAcknowledgementWasLostIsStoredOnce) {
+  ReplyHoldingProxy proxy(server_.port());
+  NatsConfig nats;
+  nats.url = proxy.url();
+  nats.reconnect_wait = std::chrono::milliseconds(250);
+  auto through_proxy = NatsConnection::Connect(nats, "lossy worker", nullptr);
+  ASSERT_TRUE(through_proxy.ok()) << through_proxy.error();
+
+  ASSERT_TRUE(EnsureStreams(*through_proxy.value(), nats).ok());
+
+  JobStateStore store(client_->builds_kv());
+  std::uint64_t revision = 0;
+  ASSERT_EQ(store.Write("lost-ack", JobStateBuilder::Queued(SampleJob("lost-ack"), "t0"), revision), WriteOutcome::ok);
+  CancellationToken token;
+  NatsJobSink sink(*through_proxy.value(), "lost-ack", State("lost-ack")->state, revision, &token);
+  sink.publish(Event("lost-ack", 2, "job.started"));
+  sink.Heartbeat();
+  ASSERT_EQ(State("lost-ack")->state["status"], "running");
+
+  proxy.hold_replies(true);
+  std::thread release([&] {
+    // The final write reaches the server at once; its answer waits out the client's wait.
+    for (int i = 0; i < 300 && State("lost-ack")->state.value("status", "") != "succeeded"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(6000));
+    proxy.hold_replies(false);
+  });
+  const bool finished =
+      sink.Finish(Event("lost-ack", 3, "job.succeeded"), std::chrono::steady_clock::now() + std::chrono::seconds(30));
+  release.join();
+
+  EXPECT_TRUE(finished);
+  EXPECT_FALSE(sink.lease_lost());
+  std::string statuses;
+  int terminal = 0;
+  for (const auto& state : StateHistory(*client_, "lost-ack")) {
+    statuses += state.value("status", "?") + " ";
+    terminal += IsTerminalStatus(state.value("status", "")) ? 1 : 0;
+  }
+  EXPECT_EQ(terminal, 1) << "KV history: " << statuses;
+  EXPECT_EQ(Count(Events("lost-ack"), "job.succeeded"), 1);
 }
 
 TEST(JobStateBuilder, FoldsEventsIntoTheState) {
