@@ -251,12 +251,12 @@ TEST_F(PageApiTest, TheRawLogIsTheWholeLogAsWritten) {
 }
 
 TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
-  // Two jobs at once, 6000 lines of 100 bytes each: ten chunks or so each (cut at ~64 KiB
-  // or 250 ms), interleaved in the logs stream, so a tail is read from a window of stream
-  // sequences that holds the other job's chunks too.
+  // Two jobs at once, 30,000 lines of 100 bytes each: a dozen chunks or so each (cut at
+  // 256 KiB, 4096 lines or 250 ms), interleaved in the logs stream, so a tail is read from a
+  // window of stream sequences that holds the other job's chunks too.
   WritePipeline("long", "kiln.step(\"print\", function()\n"
                         "  kiln.exec{ cmd = { \"sh\", \"-c\", \"seq -f 'line %05g of ninety bytes and then some "
-                        "padding to make the line one hundred bytes long, more or less...' 1 6000\" } }\n"
+                        "padding to make the line one hundred bytes long, more or less...' 1 30000\" } }\n"
                         "end)\n");
   StartGateway();
   StartWorker();
@@ -278,7 +278,7 @@ TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
     ASSERT_TRUE(small);
     ASSERT_EQ(small->status, 200) << small->body.substr(0, 300);
     auto tail = Json(small);
-    EXPECT_EQ(tail.value("lines", 0), 6000);
+    EXPECT_EQ(tail.value("lines", 0), 30000);
     const int first = tail.value("first_line", 0);
     EXPECT_GT(first, 1) << "a part, not the whole log";
     ASSERT_FALSE(tail["events"].empty());
@@ -293,24 +293,24 @@ TEST_F(PageApiTest, TheLogsTailIsItsLastChunksNumberedAsTheStreamNumbersThem) {
       last_id = event.value("id", "");
     }
     std::string expected;
-    for (int i = first; i <= 6000; ++i) expected += line_text(i);
+    for (int i = first; i <= 30000; ++i) expected += line_text(i);
     EXPECT_TRUE(text == expected) << "the lines from first_line to the end, in order; got " << text.size()
                                   << " bytes from line " << first;
-    EXPECT_TRUE(Contains(last_id, ":6000")) << last_id;
+    EXPECT_TRUE(Contains(last_id, ":30000")) << last_id;
 
     // The whole log when it is smaller than max_bytes (read from the start: the same ids).
     auto whole = Json(Query("/builds/" + id + "/logs/tail?max_bytes=8388608"));
     EXPECT_EQ(whole.value("first_line", 0), 1);
     ASSERT_FALSE(whole["events"].empty());
     EXPECT_EQ(whole["events"].back().value("id", ""), last_id);
-    // The default keeps at least 256 KiB: more than the small tail, less than the 600 KB here.
+    // The default keeps at least 256 KiB: more than the small tail, less than the 3 MB here.
     auto by_default = Json(Query("/builds/" + id + "/logs/tail"));
     EXPECT_LT(by_default.value("first_line", 0), first);
     EXPECT_GT(by_default.value("first_line", 0), 1);
     std::string default_text;
     for (const auto& event : by_default["events"]) default_text += event["data"].value("text", "");
     EXPECT_GE(default_text.size(), 256u * 1024);
-    EXPECT_TRUE(Contains(default_text, line_text(6000)));
+    EXPECT_TRUE(Contains(default_text, line_text(30000)));
   }
 
   for (const char* bad : {"0", "x", "8388609", "-1"}) {

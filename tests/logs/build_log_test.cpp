@@ -64,7 +64,7 @@ TEST_F(BuildLog, KeepsEveryLineOfANoisyStepAndNoLineIsAnEvent) {
 
   ReadBack back = Read("noisy-1");
   EXPECT_EQ(back.lines, Numbers(1, 200000));
-  EXPECT_GT(back.pieces.size(), 10u) << "batched into chunks of at most 64 KiB";
+  EXPECT_GT(back.pieces.size(), 10u) << "batched into chunks of at most kChunkBytes and kChunkLines";
   for (const auto& piece : back.pieces) {
     EXPECT_EQ(piece.chunk.step, "noisy");
     EXPECT_EQ(piece.chunk.job_attempt, 1u);
@@ -190,13 +190,14 @@ TEST_F(BuildLog, SecretsAreMaskedAcrossReadChunkAndLineBoundaries) {
   ::setenv("KILN_LOG_KEY", key.c_str(), 1);
   ::setenv("KILN_LOG_TOKEN", "tok-5f2b9c8e-straddling-secret", 1);
   UseConfigExtra("secrets:\n  key: env:KILN_LOG_KEY\n  token: env:KILN_LOG_TOKEN\n");
-  // The token is written in two halves 200 ms apart (two reads, likely two chunks); a line of
-  // 70 000 bytes puts it across the 64 KiB chunk boundary too; the key spans four lines.
+  // The token is written in two halves 200 ms apart (two reads, likely two chunks); a line
+  // longer than a chunk (LogPublisher::kChunkBytes, 256 KiB) puts it across a chunk boundary
+  // too; the key spans four lines.
   WritePipeline("leaky", R"(kiln.step("leaky", function()
     local t = kiln.secret("token")
     local k = kiln.secret("key")
     kiln.exec{ cmd = { "sh", "-c", [[printf 'a %s' "${T%%-straddling*}"; sleep 0.3; printf '%s b\n' "-straddling-secret";
-      printf '%s\n' "$K"; head -c 65530 /dev/zero | tr '\0' x; printf '%s\n' "$T"]] }, env = { T = t, K = k } }
+      printf '%s\n' "$K"; head -c 262138 /dev/zero | tr '\0' x; printf '%s\n' "$T"]] }, env = { T = t, K = k } }
   end))");
   StartWorker();
   PublishJob("leaky-1", "leaky");
@@ -213,7 +214,7 @@ TEST_F(BuildLog, SecretsAreMaskedAcrossReadChunkAndLineBoundaries) {
   ASSERT_GE(back.lines.size(), 3u);
   EXPECT_EQ(back.lines[0], "a *** b");
   EXPECT_EQ(back.lines[1], "***");
-  EXPECT_EQ(back.lines[2], std::string(65530, 'x') + "***");
+  EXPECT_EQ(back.lines[2], std::string(262138, 'x') + "***");
 }
 
 TEST_F(BuildLog, InvalidUtf8IsMadeValidAndAOneMebibyteLineIsKeptWhole) {

@@ -42,7 +42,10 @@ struct LogCounts {
 
 class LogPublisher {
  public:
-  static constexpr std::size_t kChunkBytes = 64 * 1024;
+  // 256 KiB rather than 64: each chunk is one acknowledged publish, and at a million lines a
+  // second a quarter of the round trips took a third off the worker's CPU for the log
+  // (docs/benchmarks/logs.md). A slow log is still sent within kChunkDelay.
+  static constexpr std::size_t kChunkBytes = 256 * 1024;
   static constexpr std::size_t kChunkLines = 4096;  // bounds the per-line timestamps of a chunk
   static constexpr std::chrono::milliseconds kChunkDelay{250};
 
