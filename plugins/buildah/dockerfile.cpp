@@ -9,20 +9,12 @@
 #include <system_error>
 
 #include "image_naming.hpp"
+#include "kiln/workspace_path.hpp"
 #include "run_mounts.hpp"
 
 namespace kiln::buildah {
 namespace fs = std::filesystem;
 namespace {
-
-bool IsInside(const fs::path& dir, const fs::path& path) {
-  auto d = dir.begin();
-  auto p = path.begin();
-  for (; d != dir.end(); ++d, ++p) {
-    if (p == path.end() || *d != *p) return false;
-  }
-  return true;
-}
 
 /// One instruction, with its continuation lines joined, and the line it starts on.
 struct Instruction {
@@ -134,10 +126,17 @@ bool LocateDockerfile(const fs::path& workspace, const std::string& context, con
     error = "context: missing (the directory to build)";
     return false;
   }
+  // buildah reads (and an image then carries) everything in the context: it must lie in
+  // the job's workspace once symlinks and ".." are resolved (kiln/workspace_path.hpp).
+  const auto in_workspace = workspace_path::Resolve(workspace, context);
+  if (!in_workspace) {
+    error = "context: " + in_workspace.error;
+    return false;
+  }
   fs::path context_path = fs::path(context).is_absolute() ? fs::path(context) : workspace / context;
   std::error_code ec;
-  fs::path context_dir = fs::canonical(context_path, ec);
-  if (ec || !fs::is_directory(context_dir, ec)) {
+  const fs::path context_dir = in_workspace.path;
+  if (!fs::is_directory(context_dir, ec)) {
     error = "build context " + context_path.string() + " is not a directory";
     return false;
   }
@@ -162,16 +161,18 @@ bool LocateDockerfile(const fs::path& workspace, const std::string& context, con
     }
   }
 
-  fs::path resolved = fs::canonical(candidate, ec);
-  if (ec) {
-    error = "Dockerfile " + candidate.string() + " cannot be resolved: " + ec.message();
+  // Beneath the context as the step names it, so an absolute `given` may spell it either
+  // way; `candidate` exists, so every link on the way is resolved.
+  const auto in_context =
+      workspace_path::Resolve(context_path, given.empty() ? candidate.filename().string() : given, "the build context");
+  if (!in_context) {
+    const fs::path resolved = fs::weakly_canonical(candidate, ec);
+    error = "Dockerfile " + candidate.string() + " lies outside the build context " + context_dir.string() +
+            (!ec && resolved != candidate ? " (it resolves to " + resolved.string() + ")" : "") + ": " +
+            in_context.error;
     return false;
   }
-  if (!IsInside(context_dir, resolved)) {
-    error = "Dockerfile " + candidate.string() + " lies outside the build context " +
-            context_dir.string() + (resolved != candidate ? " (it resolves to " + resolved.string() + ")" : "");
-    return false;
-  }
+  const fs::path& resolved = in_context.path;
   if (!fs::is_regular_file(resolved, ec)) {
     error = "Dockerfile " + candidate.string() + " is not a regular file";
     return false;
@@ -190,13 +191,9 @@ std::string AtLine(int line) { return "line " + std::to_string(line) + ": "; }
 std::string CheckBindSource(const fs::path& context, const RunMount& mount) {
   if (mount.type != "bind" || mount.options.count("from") || context.empty()) return {};
   auto source = mount.options.find("source");
-  fs::path path = context / (source == mount.options.end() ? std::string(".") : source->second);
-  std::error_code ec;
-  fs::path resolved = fs::weakly_canonical(path, ec);
-  if (ec) return "--mount source " + path.string() + " cannot be resolved: " + ec.message();
-  if (!IsInside(context, resolved)) {
-    return "--mount source " + path.string() + " resolves to " + resolved.string() + ", outside the build context";
-  }
+  const std::string given = source == mount.options.end() ? std::string(".") : source->second;
+  const auto resolved = workspace_path::Resolve(context, given, "the build context");
+  if (!resolved) return "--mount source " + (context / given).string() + ": " + resolved.error;
   return {};
 }
 

@@ -8,6 +8,10 @@
 // same holds for reading a tree to save it: a directory swapped for a symlink while a save
 // walks it is never followed.
 //
+// It is not the SDK's kiln/workspace_path.hpp, on purpose: that one answers a path and
+// follows links that stay inside (what a step argument may name); this one refuses every
+// link and answers a descriptor, for writing untrusted trees (see that header's comment).
+//
 // Thread safety: plain system calls; any thread.
 #pragma once
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <system_error>
 
+#include "kiln/workspace_path.hpp"
+
 namespace kiln::cache {
 namespace fs = std::filesystem;
 
@@ -16,20 +18,6 @@ bool KeyChar(char c) {
     default:
       return false;
   }
-}
-
-bool Inside(const fs::path& root, const fs::path& path) {
-  auto r = root.begin();
-  auto p = path.begin();
-  for (; r != root.end(); ++r, ++p) {
-    if (r->empty()) continue;  // a trailing separator of root
-    if (p == path.end() || *p != *r) return false;
-  }
-  // Strictly inside: at least one more non-empty component.
-  for (; p != path.end(); ++p) {
-    if (!p->empty() && *p != ".") return true;
-  }
-  return false;
 }
 
 }  // namespace
@@ -77,23 +65,18 @@ bool ResolveInWorkspace(const fs::path& workspace, std::string_view path, fs::pa
       return false;
     }
   }
-  std::error_code ec;
-  const fs::path root = fs::weakly_canonical(fs::absolute(workspace, ec), ec);
-  if (ec) {
-    *error = "workspace \"" + workspace.string() + "\": " + ec.message();
+  // Beneath the workspace without a symlink leading out (kiln/workspace_path.hpp), and
+  // strictly inside: a save or restore of the workspace itself is refused.
+  const auto beneath = workspace_path::Resolve(workspace, path);
+  if (!beneath) {
+    *error = "path: " + beneath.error;
     return false;
   }
-  const fs::path lexical = (given.is_absolute() ? given : fs::path(workspace) / given).lexically_normal();
-  const fs::path real = fs::weakly_canonical(lexical, ec);
-  if (ec) {
-    *error = shown + ": " + ec.message();
+  if (beneath.is_root()) {
+    *error = shown + ": is the workspace itself (name a directory or file inside it)";
     return false;
   }
-  if (!Inside(root, real)) {
-    *error = shown + ": resolves outside the workspace (to \"" + Escape(real.string()) + "\")";
-    return false;
-  }
-  *resolved = real;
+  *resolved = beneath.path;
   return true;
 }
 

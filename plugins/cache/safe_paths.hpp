@@ -2,7 +2,8 @@
 //
 // A key becomes a directory name under keyed/, so it must be one safe path component;
 // a path must stay inside the job's workspace, after following the symlinks that already
-// exist on the way (a workspace symlink to /etc must not let a restore write there).
+// exist on the way (a workspace symlink to /etc must not let a restore write there), which
+// kiln/workspace_path.hpp decides; what to refuse before that ('..' at all) is the cache's.
 #pragma once
 
 #include <filesystem>
@@ -20,9 +21,10 @@ inline constexpr std::size_t kMaxPathLength = 4096;
 std::string ValidateKey(std::string_view key, std::string_view what = "key");
 
 /// Resolves `path` (relative to `workspace`, or absolute and inside it) to an absolute
-/// path strictly inside the workspace, following existing symlinks. Rejects empty paths,
-/// NUL bytes, '..' components, overlong paths, and anything that resolves outside or to
-/// the workspace itself. On failure returns false with `error` naming the path.
+/// path strictly inside the workspace, following the symlinks that stay inside
+/// (kiln/workspace_path.hpp). Rejects empty paths, NUL bytes, '..' components (even ones
+/// that stay inside), overlong paths, a symlink on the way that leads out (also a dangling
+/// one), and the workspace itself. On failure returns false with `error` naming the path.
 bool ResolveInWorkspace(const std::filesystem::path& workspace, std::string_view path,
                         std::filesystem::path* resolved, std::string* error);
 

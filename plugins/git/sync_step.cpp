@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "credentials.hpp"
+#include "kiln/workspace_path.hpp"
 #include "libgit2_handles.hpp"
 #include "mirror_cache.hpp"
 #include "repo_url.hpp"
@@ -118,12 +119,11 @@ std::optional<StepResult> SyncSubmodules(SyncState& state, const RepoUrl& super_
       return StepResult::Terminal("submodule '" + shown + "': a local URL is not allowed for a remote repository");
     }
     // The checkout of the superproject made every directory on the way; none may be a
-    // link that leads out of it.
+    // link that leads out of it (kiln/workspace_path.hpp: component by component, where a
+    // string prefix took a link to "<working copy>-evil" for one inside).
     const auto dir = super_dir / relative;
-    const auto parent = std::filesystem::weakly_canonical(dir.parent_path());
-    const auto root = std::filesystem::weakly_canonical(super_dir);
-    if (parent.string().rfind(root.string(), 0) != 0) {
-      return StepResult::Terminal("submodule '" + shown + "': its path leaves the working copy");
+    if (const auto inside = workspace_path::Resolve(super_dir, relative.string(), "the working copy"); !inside) {
+      return StepResult::Terminal("submodule '" + shown + "': its path leaves the working copy: " + inside.error);
     }
     const Login login = state.config.submodule_credentials.Allows(*url) ? Login::job : Login::url_only;
     std::string source;
@@ -167,6 +167,12 @@ StepResult SyncStep::Run(const nlohmann::json& args, StepContext& ctx) const {
     if (!why.empty()) return StepResult::Terminal(why);
   }
   if (!url.password.empty()) ctx.add_redaction(url.password);
+
+  // The working copy is emptied before the checkout: a link an earlier step left on the
+  // way (`dir = "a/src"`, `a -> /elsewhere`) must not lead that out of the workspace.
+  if (const auto inside = workspace_path::Resolve(ctx.workspace(), dir.string()); !inside) {
+    return StepResult::Terminal("argument 'dir' must stay inside the job's workspace: " + inside.error);
+  }
 
   MirrorCache cache(ctx.code_cache_dir(), fetcher_);
   SyncState state{config_, cache, ctx, secret_name, url.host_key()};

@@ -13,6 +13,7 @@
 
 #include "kiln/repository_area.hpp"
 #include "kiln/step_context.hpp"
+#include "kiln/workspace_path.hpp"
 
 namespace kiln::nx {
 namespace fs = std::filesystem;
@@ -25,19 +26,20 @@ RepoCache RepoCacheFor(StepContext& ctx) {
 }
 
 fs::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error) {
-  fs::path path(dir);
-  if (path.is_relative()) path = fs::path(ctx.workspace()) / path;
+  // NX runs, installs and writes its outputs in this directory: inside the job's workspace
+  // once symlinks and ".." are resolved (kiln/workspace_path.hpp).
+  const auto resolved = workspace_path::Resolve(ctx.workspace(), dir);
+  if (!resolved) {
+    *error = "dir: " + resolved.error;
+    return {};
+  }
   std::error_code ec;
-  if (!fs::is_directory(path, ec)) {
-    *error = "directory " + path.string() + " does not exist";
+  if (!fs::is_directory(resolved.path, ec)) {
+    const fs::path shown = fs::path(dir).is_relative() ? fs::path(ctx.workspace()) / dir : fs::path(dir);
+    *error = "directory " + shown.string() + " does not exist";
     return {};
   }
-  fs::path canonical = fs::canonical(path, ec);
-  if (ec) {
-    *error = "cannot resolve " + path.string() + ": " + ec.message();
-    return {};
-  }
-  return canonical;
+  return resolved.path;
 }
 
 RepoLock::RepoLock(StepContext& ctx, const fs::path& lock_file) {

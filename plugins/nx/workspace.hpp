@@ -51,8 +51,10 @@ struct RepoCache {
 /// Creating it may fail here unnoticed: the step's own mkdir below it says why.
 RepoCache RepoCacheFor(StepContext& ctx);
 
-/// Resolves a step's `dir` argument: relative paths are relative to the job's workspace.
-/// Returns the canonical path, or an empty path with `error` set ("... does not exist").
+/// Resolves a step's `dir` argument: relative paths are relative to the job's workspace,
+/// and the directory must lie inside it once symlinks are resolved (an absolute path too).
+/// Returns the canonical path, or an empty path with `error` set ("dir: '../x' leaves the
+/// workspace", "directory ... does not exist").
 std::filesystem::path ResolveWorkspaceDir(StepContext& ctx, const std::string& dir, std::string* error);
 
 /// An exclusive lock on one repository's NX state (cache, task database, project graph),

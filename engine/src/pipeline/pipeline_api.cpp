@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kiln/repository_area.hpp"
+#include "kiln/workspace_path.hpp"
 #include "pipeline/lua_json.hpp"
 #include "pipeline/pipeline_runtime.hpp"
 #include "plugin_host/plugin_host.hpp"
@@ -48,21 +49,6 @@ void EmitLog(PipelineRuntime& runtime, const std::string& message) {
   } else {
     runtime.events().log(std::nullopt, 0, message);
   }
-}
-
-// A path the script names, which must stay inside the job's workspace once symlinks and
-// ".." are resolved. Empty when it does not.
-std::string ResolveInWorkspace(const std::string& workspace, const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path root = fs::weakly_canonical(workspace, ec);
-  if (ec) return {};
-  fs::path candidate = fs::path(path).is_absolute() ? fs::path(path) : fs::path(workspace) / path;
-  fs::path resolved = fs::weakly_canonical(candidate, ec);
-  if (ec) return {};
-  auto [root_end, ignored] = std::mismatch(root.begin(), root.end(), resolved.begin(), resolved.end());
-  if (root_end != root.end()) return {};
-  return resolved.string();
 }
 
 // ---- kiln.step ---------------------------------------------------------------------------
@@ -116,10 +102,14 @@ void RequireWorkspace(lua_State* L, PipelineRuntime& runtime, const std::string&
 int ExecBody(lua_State* L, PipelineRuntime& runtime, PipelineRuntime::Frame& frame, void* data) {
   auto& call = *static_cast<ExecCall*>(data);
   RequireWorkspace(L, runtime, "kiln.exec");
-  std::string cwd = call.spec.cwd.empty() ? runtime.resources().workspace
-                                          : ResolveInWorkspace(runtime.resources().workspace, call.spec.cwd);
-  if (cwd.empty()) runtime.raise(L, ErrorKind::terminal, "kiln.exec: cwd '" + call.spec.cwd + "' is outside the job's workspace");
-  call.spec.cwd = cwd;
+  if (call.spec.cwd.empty()) {
+    call.spec.cwd = runtime.resources().workspace;
+  } else {
+    // Inside the job's workspace once symlinks and ".." are resolved (kiln/workspace_path.hpp).
+    const auto cwd = workspace_path::Resolve(runtime.resources().workspace, call.spec.cwd);
+    if (!cwd) runtime.raise(L, ErrorKind::terminal, "kiln.exec: cwd is outside the job's workspace: " + cwd.error);
+    call.spec.cwd = cwd.path.string();
+  }
   if (call.caches) {
     // Only the job's own repository's areas: a pipeline (maybe the repository's own) names
     // no host path, and the worker made every directory above the one mounted.
@@ -368,10 +358,11 @@ int LuaExists(lua_State* L) {
   PipelineRuntime& runtime = Runtime(L);
   std::string path = luaL_checkstring(L, 1);
   RequireWorkspace(L, runtime, "kiln.exists");
-  std::string resolved = ResolveInWorkspace(runtime.resources().workspace, path);
-  if (resolved.empty()) return luaL_error(L, "kiln.exists: '%s' is outside the job's workspace", path.c_str());
+  // "" has always meant the workspace itself here.
+  const auto resolved = workspace_path::Resolve(runtime.resources().workspace, path.empty() ? "." : path);
+  if (!resolved) return luaL_error(L, "kiln.exists: outside the job's workspace: %s", resolved.error.c_str());
   std::error_code ec;
-  lua_pushboolean(L, std::filesystem::exists(resolved, ec));
+  lua_pushboolean(L, std::filesystem::exists(resolved.path, ec));
   return 1;
 }
 

@@ -67,6 +67,28 @@ TEST_F(LocateDockerfileTest, OutsideTheContextIsRefusedEvenThroughASymlink) {
   EXPECT_NE(error.find("lies outside the build context"), std::string::npos) << error;
 }
 
+// buildah reads the whole context into the build (and so into an image that may be
+// pushed): a context outside the job's workspace used to be taken as named (issue 21).
+TEST_F(LocateDockerfileTest, AContextOutsideTheWorkspaceIsRefusedHoweverItIsNamed) {
+  const fs::path outside = dir_.path() / "outside";
+  WriteFile(outside / "Dockerfile", "FROM scratch\n");
+  fs::create_directory_symlink(outside, workspace_ / "linked");
+  fs::create_directory_symlink("../../outside", context_ / "up");
+  Dockerfile found;
+  EXPECT_EQ(Locate("../outside", "", found), "context: '../outside' leaves the workspace");
+  EXPECT_EQ(Locate(outside.string(), "", found), "context: '" + outside.string() + "' is outside the workspace");
+  EXPECT_EQ(Locate("/", "", found), "context: '/' is outside the workspace");
+  EXPECT_EQ(Locate("linked", "", found).rfind("context: 'linked': 'linked' is a symlink that points outside", 0), 0u)
+      << Locate("linked", "", found);
+  EXPECT_EQ(Locate("src/up", "", found).rfind("context: 'src/up': 'src/up' is a symlink that points outside", 0), 0u)
+      << Locate("src/up", "", found);
+  // A link that stays inside is followed.
+  WriteFile(context_ / "Dockerfile", "FROM scratch\n");
+  fs::create_directory_symlink("src", workspace_ / "alias");
+  ASSERT_EQ(Locate("alias", "", found), "");
+  EXPECT_EQ(found.context, fs::canonical(context_));
+}
+
 TEST_F(LocateDockerfileTest, ADirectoryIsNotADockerfile) {
   fs::create_directories(context_ / "Dockerfile");
   Dockerfile found;

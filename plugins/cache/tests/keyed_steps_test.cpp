@@ -217,6 +217,23 @@ TEST_F(KeyedStepsTest, RestoreDoesNotFollowASymlinkPlantedAtTheTarget) {
   EXPECT_TRUE(fs::is_empty(outside.path()));
 }
 
+// A link planted at the target that points outside is refused whether or not what it
+// points to exists yet: the old check resolved a dangling one as the link's own name, inside,
+// and restored over it (issue 21).
+TEST_F(KeyedStepsTest, RestoreRefusesADanglingSymlinkOutOfTheWorkspace) {
+  kiln::testing::TempDir outside("kiln-cache-outside");
+  WriteFile(ws("out/x"), "x");
+  ASSERT_TRUE(Save("k", "out").ok());
+  RemoveTree(ws("out"));
+  fs::create_directory_symlink(outside.path() / "not-yet", ws("out"));
+  const StepResult restored = Restore("k", "out");
+  EXPECT_EQ(restored.status, StepResult::Status::terminal) << restored.message;
+  EXPECT_NE(restored.message.find("'out' is a symlink that points outside the workspace"), std::string::npos)
+      << restored.message;
+  EXPECT_TRUE(fs::is_symlink(ws("out")));
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+}
+
 TEST_F(KeyedStepsTest, ConcurrentSavesOfOneKeyLeaveOneWholeEntry) {
   testing::MakeWideTree(ws("deps"), 400, 1000, 'a');
   constexpr int kThreads = 6;

@@ -272,6 +272,30 @@ TEST_P(GitSyncTest, BadInputsAreTerminalAndSayWhichInput) {
   }
 }
 
+// The working copy is emptied and checked out at `dir`: through a link an earlier step
+// left in the workspace, that was a directory outside it (issue 21).
+TEST_P(GitSyncTest, ADirThroughASymlinkOutOfTheWorkspaceIsRefused) {
+  const std::string commit = work_->Commit({{"a.txt", "a\n"}}, "a");
+  work_->Push();
+  const auto outside = tmp_.path() / "outside";
+  kiln::testing::WriteFile(outside / "src" / "keep", "keep\n");
+  std::filesystem::create_directory_symlink(outside, harness_->workspace() / "linked");
+  StepResult result = Sync({{"url", Url()}, {"commit", commit}, {"dir", "linked/src"}});
+  EXPECT_EQ(result.status, StepResult::Status::terminal) << result.message;
+  EXPECT_NE(result.message.find("argument 'dir' must stay inside the job's workspace: 'linked/src': 'linked' is a "
+                                "symlink that points outside the workspace"),
+            std::string::npos)
+      << result.message;
+  EXPECT_EQ(ReadFile(outside / "src" / "keep"), "keep\n");
+  EXPECT_FALSE(std::filesystem::exists(outside / "src" / "a.txt"));
+  // A link that stays inside is followed.
+  std::filesystem::create_directories(harness_->workspace() / "real");
+  std::filesystem::create_directory_symlink("real", harness_->workspace() / "alias");
+  StepResult inside = Sync({{"url", Url()}, {"commit", commit}, {"dir", "alias/src"}});
+  ASSERT_TRUE(inside.ok()) << inside.message;
+  EXPECT_EQ(ReadFile(harness_->workspace() / "real" / "src" / "a.txt"), "a\n");
+}
+
 // A StepContext that keeps everything the plugin says exactly as it said it (nothing is
 // redacted), so a test can prove the plugin never says a credential at all.
 class RawRecordingContext final : public StepContext {

@@ -48,5 +48,28 @@ TEST(NxProjects, NoNxJsonIsTerminal) {
   EXPECT_NE(unknown.message.find("nx.projects: targets: unknown argument"), std::string::npos) << unknown.message;
 }
 
+// NX installs and builds in `dir`: it used to be taken wherever it pointed (issue 21).
+TEST(NxProjects, ADirOutsideTheWorkspaceIsRefusedHoweverItIsNamed) {
+  TempDir root("kiln-nx-projects");
+  StepHarness harness(root.path());
+  NxProjectsPlugin plugin;
+  const fs::path outside = root.path() / "outside";
+  kiln::testing::WriteFile(outside / "nx.json", "{}");
+  fs::create_directory_symlink(outside, harness.workspace() / "linked");
+  fs::create_directories(harness.workspace() / "src");
+  fs::create_directory_symlink("../../outside", harness.workspace() / "src" / "up");
+  const std::string cases[][2] = {
+      {"../outside", "nx.projects: dir: '../outside' leaves the workspace"},
+      {outside.string(), "nx.projects: dir: '" + outside.string() + "' is outside the workspace"},
+      {"linked", "nx.projects: dir: 'linked': 'linked' is a symlink that points outside the workspace"},
+      {"src/up", "nx.projects: dir: 'src/up': 'src/up' is a symlink that points outside the workspace"},
+  };
+  for (const auto& [dir, expected] : cases) {
+    auto result = harness.run(plugin, "projects", {{"dir", dir}});
+    EXPECT_EQ(result.status, StepResult::Status::terminal) << dir;
+    EXPECT_EQ(result.message.rfind(expected, 0), 0u) << dir << " gave: " << result.message;
+  }
+}
+
 }  // namespace
 }  // namespace kiln::nx
